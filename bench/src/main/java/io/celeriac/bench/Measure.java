@@ -1,0 +1,153 @@
+package io.celeriac.bench;
+
+import io.celeriac.AsyncResult;
+import io.celeriac.Celeriac;
+import io.celeriac.SendOptions;
+import io.celeriac.TaskRegistry;
+import io.celeriac.config.Config;
+import io.celeriac.config.Settings;
+import io.celeriac.protocol.Json;
+import io.celeriac.protocol.TaskMessage;
+import io.celeriac.protocol.TaskResult;
+import io.celeriac.spi.NodeBeat;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Runs one {@link Scenario} against a fresh worker process and returns what it measured. */
+final class Measure {
+    /** JVM options the worker parent runs with: the same defaults as the ./celeriac launcher. */
+    static final List<String> WORKER_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xss512k");
+
+    record Figures(double enqueuePerSec, double drainPerSec, double drainSecs, double p50ms, double p90ms, double p99ms,
+                   double maxMs, long idleRssKib, int processes) {
+    }
+
+    private Measure() {
+    }
+
+    static Figures run(Scenario s, Path work) throws Exception {
+        String queue = "bench";
+        Config config = Config.builder().set(Settings.BROKER_URL, s.brokerUrl()).build();
+        try (Celeriac client = Celeriac.open(config, new TaskRegistry())) {
+            client.broker().purge(queue);
+            SendOptions to = SendOptions.options().withQueue(queue);
+
+            // 1. idle memory, with the children (if any) started
+            Path log = work.resolve(s.name() + "-worker.log");
+            Process worker = startWorker(s, queue, log);
+            try {
+                awaitChildren(client, worker, s, log);
+                Thread.sleep(2000); // let start-up garbage settle
+                long rss = rssKib(worker.toHandle());
+                int processes = 1 + (int) worker.toHandle().descendants().count();
+                worker.destroy();
+                worker.waitFor();
+
+                // 2. enqueue with no worker running
+                List<String> ids = new ArrayList<>(s.tasks());
+                long t0 = System.nanoTime();
+                for (int i = 0; i < s.tasks(); i++) {
+                    ids.add(client.send(s.task(), s.args(), Map.of(), to).id());
+                }
+                double enqueueSecs = (System.nanoTime() - t0) / 1e9;
+
+                // 3. drain: a fresh worker on the backlog; first to last result, start-up not counted
+                worker = startWorker(s, queue, log);
+                Instant first = null;
+                Instant last = null;
+                for (String id : ids) {
+                    TaskResult r = client.results().await(id, Duration.ofMinutes(10))
+                            .orElseThrow(() -> new IllegalStateException("no result for " + id + "; see " + log));
+                    if (!r.state().ready()) {
+                        throw new IllegalStateException("task " + id + " is " + r.state() + "; see " + log);
+                    }
+                    first = first == null || r.dateDone().isBefore(first) ? r.dateDone() : first;
+                    last = last == null || r.dateDone().isAfter(last) ? r.dateDone() : last;
+                }
+                double drainSecs = Duration.between(first, last).toNanos() / 1e9;
+
+                // 4. latency, one task at a time against the idle worker
+                for (int i = 0; i < Math.min(200, s.latencyTasks()); i++) {
+                    client.send(s.task(), s.args(), Map.of(), to).get(Duration.ofSeconds(60));
+                }
+                long[] lat = new long[s.latencyTasks()];
+                for (int i = 0; i < lat.length; i++) {
+                    long st = System.nanoTime();
+                    AsyncResult r = client.send(s.task(), s.args(), Map.of(), to);
+                    r.get(Duration.ofSeconds(60));
+                    lat[i] = System.nanoTime() - st;
+                }
+                Arrays.sort(lat);
+                int m = lat.length;
+                return new Figures(s.tasks() / enqueueSecs, (s.tasks() - 1) / drainSecs, drainSecs,
+                        lat[m / 2] / 1e6, lat[(int) (m * 0.90)] / 1e6, lat[(int) (m * 0.99)] / 1e6, lat[m - 1] / 1e6,
+                        rss, processes);
+            } finally {
+                worker.destroy();
+                worker.waitFor();
+            }
+        }
+    }
+
+    private static Process startWorker(Scenario s, String queue, Path log) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(WORKER_JVM);
+        String extra = System.getenv("BENCH_WORKER_JAVA_OPTS"); // e.g. a profiler: -XX:StartFlightRecording=...
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.celeriac.cli.Main"));
+        cmd.addAll(s.workerArgs(queue));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /** Waits for the worker's heartbeat, and for its children when it has a process pool. */
+    private static void awaitChildren(Celeriac client, Process worker, Scenario s, Path log) throws Exception {
+        String node = "bench@" + TaskMessage.hostName();
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!worker.isAlive()) {
+                throw new IllegalStateException("the worker died: " + Files.readString(log));
+            }
+            NodeBeat beat = client.broker().nodes().get(node);
+            if (beat != null) {
+                int children = Json.read(beat.json()).path("pool_stats").path("processes").size();
+                if (!"process".equals(s.pool()) || children >= s.concurrency()) {
+                    return;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("the worker did not become ready; see " + log);
+    }
+
+    /** Resident memory of a process and all its descendants, in KiB (Linux /proc). */
+    static long rssKib(ProcessHandle root) {
+        long total = rss(root.pid());
+        for (ProcessHandle h : root.descendants().toList()) {
+            total += rss(h.pid());
+        }
+        return total;
+    }
+
+    private static long rss(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // gone, or not Linux
+        }
+        return 0;
+    }
+}

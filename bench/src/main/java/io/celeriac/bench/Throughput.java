@@ -1,0 +1,116 @@
+package io.celeriac.bench;
+
+import io.celeriac.worker.Worker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The benchmark: pushes tasks through a broker and one worker process, per scenario, and writes
+ * what it measured: enqueue rate (one client thread, no worker), drain rate (a worker started on
+ * the backlog: first to last result, JVM start-up not counted), send-to-result latency of tasks sent
+ * one at a time, and the idle worker's resident memory (parent and children together).
+ *
+ * <pre>
+ *   bench/run                  the default suite: threads pool, process pool, process pool recycling every 50
+ *   bench/run --suite quick    the thread pool only
+ *   bench/run --suite beat     beat's firing accuracy
+ *   bench/run --tasks N --latency-tasks M --broker URL --out FILE
+ * </pre>
+ */
+public final class Throughput {
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = parse(args);
+        int n = Integer.parseInt(a.getOrDefault("tasks", "20000"));
+        int m = Integer.parseInt(a.getOrDefault("latency-tasks", "2000"));
+        Path work = Files.createTempDirectory("celeriac-bench");
+        String url = a.getOrDefault("broker", "sqlite:" + work.resolve("bench.db"));
+        Path out = Path.of(a.getOrDefault("out", "bench/results/throughput-"
+                + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now()) + ".txt"));
+
+        if ("beat".equals(a.get("suite"))) {
+            Duration every = Duration.ofMillis(100);
+            BeatAccuracy.Figures f = BeatAccuracy.run(work, every, Duration.ofSeconds(30));
+            String text = "# Celeriac beat accuracy\ndate:     " + Instant.now() + "\ncommand:  bench/run "
+                    + String.join(" ", args) + "\nmachine:  " + Runtime.getRuntime().availableProcessors() + " cores, Java "
+                    + System.getProperty("java.version") + ", embedded SQLite broker\n\n" + BeatAccuracy.report(f, every);
+            Path beatOut = Path.of(a.getOrDefault("out", out.toString().replace("throughput-", "beat-")));
+            Files.createDirectories(beatOut.toAbsolutePath().getParent());
+            Files.writeString(beatOut, text);
+            System.out.print(text);
+            System.out.println("\nwritten to " + beatOut);
+            return;
+        }
+        List<Scenario> suite = new ArrayList<>();
+        suite.add(new Scenario("threads", url, "threads", 2, 0, "noop", List.of(), n, m));
+        if (!"quick".equals(a.get("suite"))) {
+            suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
+            suite.add(new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4),
+                    Math.min(m, 500)));
+            suite.add(new Scenario("process-10ms", url, "process", 2, 0, "sleep", List.of(0.01), Math.max(500, n / 20), 100));
+            suite.add(new Scenario("process-10ms-recycle-50", url, "process", 2, 50, "sleep", List.of(0.01),
+                    Math.max(500, n / 20), 100));
+        }
+
+        StringBuilder report = new StringBuilder();
+        report.append("# Celeriac benchmark\n");
+        report.append("date:     ").append(Instant.now()).append('\n');
+        report.append("command:  bench/run ").append(String.join(" ", args)).append('\n');
+        report.append("broker:   ").append(url).append('\n');
+        report.append("machine:  ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+                .append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
+                .append(", Java ").append(System.getProperty("java.version")).append('\n');
+        report.append("worker:   1 process (JVM ").append(String.join(" ", Measure.WORKER_JVM)).append("), celeriac ")
+                .append(Worker.VERSION).append("\n\n");
+        report.append(String.format("%-24s %10s %10s %9s %9s %9s %12s%n", "scenario", "enqueue/s", "drain/s",
+                "p50 ms", "p99 ms", "max ms", "idle RSS MiB"));
+        System.out.print(report);
+        Map<String, Measure.Figures> figures = new HashMap<>();
+        for (Scenario s : suite) {
+            Measure.Figures f = Measure.run(s, work);
+            figures.put(s.name(), f);
+            String line = String.format("%-24s %10.0f %10.0f %9.2f %9.2f %9.2f %8.1f (%d)%n", s.name(), f.enqueuePerSec(),
+                    f.drainPerSec(), f.p50ms(), f.p99ms(), f.maxMs(), f.idleRssKib() / 1024.0, f.processes());
+            report.append(line);
+            System.out.print(line);
+        }
+        report.append("\n");
+        for (Scenario s : suite) {
+            report.append("  ").append(s.describe()).append('\n');
+        }
+        ratio(report, figures, "process-recycle-50", "process");
+        ratio(report, figures, "process-10ms-recycle-50", "process-10ms");
+        report.append("\ndrain/s: first to last result of a backlog, results stored, acks late; latency: send to result"
+                + " read, one task at a time;\nidle RSS: worker parent and children together (processes in brackets).\n");
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, report.toString());
+        System.out.println("\nwritten to " + out);
+    }
+
+    private static void ratio(StringBuilder report, Map<String, Measure.Figures> f, String recycled, String base) {
+        if (f.containsKey(recycled) && f.containsKey(base)) {
+            report.append(String.format("recycling every 50 keeps %.0f%% of %s throughput (%.0f of %.0f tasks/s)%n",
+                    100 * f.get(recycled).drainPerSec() / f.get(base).drainPerSec(), base,
+                    f.get(recycled).drainPerSec(), f.get(base).drainPerSec()));
+        }
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("usage: bench/run [--suite full|quick|beat] [--tasks N] [--latency-tasks M]"
+                        + " [--broker URL] [--out FILE]");
+            }
+            m.put(args[i].substring(2), args[++i]);
+        }
+        return m;
+    }
+}

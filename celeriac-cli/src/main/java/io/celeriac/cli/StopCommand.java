@@ -1,0 +1,58 @@
+package io.celeriac.cli;
+
+import io.celeriac.manager.ControlSocket;
+import io.celeriac.manager.Daemon;
+import io.celeriac.protocol.Json;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+@Command(name = "stop", mixinStandardHelpOptions = true,
+        description = "Stop every program warmly (SIGTERM, then SIGKILL after stopwaitsecs), then the manager.")
+final class StopCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions config;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        return stop(new ManagerContext(config), spec.commandLine().getOut(), spec.commandLine().getErr(), true);
+    }
+
+    static int stop(ManagerContext ctx, java.io.PrintWriter out, java.io.PrintWriter err, boolean sayIfNotRunning)
+            throws InterruptedException {
+        Optional<Long> pid = Daemon.running(ctx.runDir);
+        if (pid.isEmpty()) {
+            if (sayIfNotRunning) {
+                err.println("celeriac: not running (no manager on " + ctx.runDir + ")");
+            }
+            return Main.NOT_RUNNING;
+        }
+        try {
+            ControlSocket.request(ctx.runDir, Json.NODES.objectNode().put("command", "shutdown"), Duration.ofSeconds(10));
+        } catch (IOException e) {
+            err.println("celeriac: the manager (pid " + pid.get() + ") does not answer on its socket: " + e.getMessage()
+                    + "; sending it SIGTERM");
+            ProcessHandle.of(pid.get()).ifPresent(ProcessHandle::destroy);
+        }
+        Duration wait = ctx.programs().stream().map(p -> p.stopwaitsecs()).max(Duration::compareTo).orElse(Duration.ZERO)
+                .plusSeconds(30);
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (ProcessHandle.of(pid.get()).map(ProcessHandle::isAlive).orElse(false)) {
+            if (System.nanoTime() > deadline) {
+                err.println("celeriac: the manager (pid " + pid.get() + ") is still stopping after " + wait.toSeconds() + " s; see "
+                        + ctx.logDir.resolve("manager.log"));
+                return Main.FAILED;
+            }
+            Thread.sleep(100);
+        }
+        out.println("celeriac: stopped");
+        return Main.OK;
+    }
+}

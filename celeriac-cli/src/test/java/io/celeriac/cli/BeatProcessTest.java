@@ -1,0 +1,122 @@
+package io.celeriac.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.celeriac.Celeriac;
+import io.celeriac.TaskRegistry;
+import io.celeriac.config.Config;
+import io.celeriac.config.Settings;
+import io.celeriac.protocol.CeleryTime;
+import io.celeriac.protocol.MessageCodec;
+import io.celeriac.protocol.TaskMessage;
+import io.celeriac.spi.Delivery;
+import io.celeriac.testkit.ChildJvm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two real beat processes on one broker; the leader is killed with SIGKILL. */
+@Tag("chaos")
+@Timeout(180)
+class BeatProcessTest {
+    @TempDir
+    Path dir;
+
+    private final List<ChildJvm> children = new ArrayList<>();
+
+    @AfterEach
+    void kill() {
+        children.forEach(ChildJvm::close);
+    }
+
+    private String url() {
+        return "sqlite:" + dir.resolve("beat.db");
+    }
+
+    private Path config() throws Exception {
+        return Files.writeString(dir.resolve("celeriac.yaml"), String.join("\n",
+                "broker_url: " + url(),
+                "health_check_interval: 0",
+                "beat_lock_timeout: 2s",
+                "beat_schedule:",
+                "  every-3s:",
+                "    task: noop",
+                "    schedule: 3s",
+                ""));
+    }
+
+    private ChildJvm beat(String name, Path config) throws Exception {
+        ChildJvm c = ChildJvm.start(Main.class.getName(), List.of("beat", "--config", config.toString(), "-n", name,
+                "--loglevel", "INFO"), Map.of(), dir.resolve(name + ".log"));
+        children.add(c);
+        return c;
+    }
+
+    private List<Instant> allSlots(Celeriac client) throws InterruptedException {
+        List<Instant> out = new ArrayList<>();
+        List<Delivery> ds = client.broker().reserve(List.of("celery"), 10_000, Duration.ZERO);
+        for (Delivery d : ds) {
+            out.add(CeleryTime.parse(MessageCodec.decode(d.payload()).header("beat_slot").asText()));
+        }
+        for (Delivery d : ds) {
+            client.broker().requeue(d);
+        }
+        out.sort(null);
+        return out;
+    }
+
+    @Test
+    void killNineTheLeaderAndTheOtherTakesOverWithinTheLeaseWithNoDuplicateAndNoSkippedSlot() throws Exception {
+        Path cfg = config();
+        try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url()).build(), new TaskRegistry())) {
+            ChildJvm a = beat("beat-a", cfg);
+            ChildJvm b = beat("beat-b", cfg);
+            await().atMost(Duration.ofSeconds(60)).until(() -> allSlots(client).size() >= 3);
+            Optional<String> holder = client.coordination().holder("celeriac.beat.leader");
+            assertThat(holder).isPresent();
+            ChildJvm leader = holder.get().startsWith("beat-a@") ? a : b;
+            String survivor = leader == a ? "beat-b@" : "beat-a@";
+            leader.kill9();
+            long killedAt = System.nanoTime();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> client.coordination().holder("celeriac.beat.leader").map(h -> h.startsWith(survivor)).orElse(false));
+            Duration takeover = Duration.ofNanos(System.nanoTime() - killedAt);
+            assertThat(takeover).as("lock lease is 2 s, followers poll every 0.2 s").isLessThan(Duration.ofMillis(2000 + 200 + 1000));
+            int before = allSlots(client).size();
+            await().atMost(Duration.ofSeconds(30)).until(() -> allSlots(client).size() >= before + 3);
+            List<Instant> slots = allSlots(client);
+            assertThat(slots).doesNotHaveDuplicates();
+            for (int i = 1; i < slots.size(); i++) {
+                assertThat(Duration.between(slots.get(i - 1), slots.get(i))).as("slots %s", slots).isEqualTo(Duration.ofSeconds(3));
+            }
+            System.out.printf("beat takeover after kill -9: %d ms; %d slots, none missed%n", takeover.toMillis(), slots.size());
+        }
+    }
+
+    @Test
+    void aMalformedScheduleIsAOneLineErrorWithExitCodeTwo() throws Exception {
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "beat_schedule:\n  nightly:\n    task: noop\n    schedule: '0 25 * * *'\n");
+        CliRun r = CliRun.of("beat", "--config", bad.toString(), "--broker", url());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).startsWith("celeriac: beat_schedule entry 'nightly': malformed cron expression '0 25 * * *'")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void listPrintsEachEntryWithItsNextRun() throws Exception {
+        CliRun r = CliRun.of("beat", "--list", "--config", config().toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("every-3s").contains("every 3s").contains("noop").contains("next ").contains("last never");
+    }
+}

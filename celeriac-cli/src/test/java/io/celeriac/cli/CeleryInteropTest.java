@@ -1,0 +1,136 @@
+package io.celeriac.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.celeriac.AsyncResult;
+import io.celeriac.Celeriac;
+import io.celeriac.SendOptions;
+import io.celeriac.TaskFailedException;
+import io.celeriac.TaskRegistry;
+import io.celeriac.TaskRevokedException;
+import io.celeriac.config.Config;
+import io.celeriac.config.Settings;
+import io.celeriac.protocol.Json;
+import io.celeriac.testkit.ChildJvm;
+import io.celeriac.testkit.RedisServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Wire compatibility with the real Celery 5.2 (Debian's python3-celery) on one Redis, both ways:
+ * Python's client with a Celeriac worker, and Celeriac's client with Python's worker.
+ */
+@Tag("interop")
+@Timeout(180)
+class CeleryInteropTest {
+    static final String PYTHON = "/usr/bin/python3";
+
+    @TempDir
+    static Path dir;
+    static RedisServer redis;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = RedisServer.start(dir.resolve("redis"), false);
+        for (String f : List.of("interop.py", "client.py")) {
+            try (InputStream in = CeleryInteropTest.class.getResourceAsStream("/interop/" + f)) {
+                Files.write(dir.resolve(f), in.readAllBytes());
+            }
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        redis.close();
+    }
+
+    private static Process python(List<String> args, String url, Path log) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(args).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().put("BROKER", url);
+        pb.environment().put("PYTHONPATH", dir.toString());
+        pb.environment().put("C_FORCE_ROOT", "1");
+        return pb.start();
+    }
+
+    @Test
+    void aPythonCeleryClientsTasksRunOnACeleriacWorkerAndItReadsTheirResults() throws Exception {
+        String url = redis.url(1);
+        try (ChildJvm worker = ChildJvm.start(Main.class.getName(), List.of("worker", "--broker", url, "-P", "threads", "-c", "2",
+                "-n", "celeriac-interop", "--loglevel", "INFO"), Map.of(), dir.resolve("celeriac-worker.log"))) {
+            Path log = dir.resolve("python-client.log");
+            Process client = python(List.of(PYTHON, "client.py"), url, log);
+            assertThat(client.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            String output = Files.readString(log);
+            assertThat(client.exitValue()).as(output + "\n--- worker:\n" + worker.output()).isZero();
+            JsonNode out = Json.read(output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+            assertThat(out.get("add").asInt()).isEqualTo(5);
+            assertThat(out.get("kwargs").asInt()).isEqualTo(42);
+            assertThat(out.get("echo").toString()).isEqualTo(
+                    "{\"args\":[\"ünïcödé 🥬\",{\"nested\":[1,2.5,null,true,{\"deep\":[\"中文\"]}]}],\"kwargs\":{\"k\":\"v\",\"n\":null}}");
+            assertThat(out.get("countdown").asInt()).isEqualTo(3);
+            assertThat(out.get("countdown_elapsed").asDouble()).isGreaterThanOrEqualTo(1.9);
+            assertThat(out.get("expired").asText()).isEqualTo("expired");
+            assertThat(out.get("fail").get("type").asText()).isEqualTo("FactCheckError");
+            assertThat(out.get("fail").get("message").asText()).contains("boom");
+            assertThat(out.get("priority").asInt()).isEqualTo(10);
+            assertThat(out.get("state").asText()).isEqualTo("SUCCESS");
+        }
+    }
+
+    @Test
+    void celeriacsTasksRunOnAPythonCeleryWorkerAndCeleriacReadsTheirResults() throws Exception {
+        String url = redis.url(2);
+        Path log = dir.resolve("python-worker.log");
+        Process worker = python(List.of(PYTHON, "-m", "celery", "-A", "interop", "worker", "-P", "solo", "-c", "1",
+                "-n", "python-interop@%h", "--loglevel", "INFO"), url, log);
+        try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url).build(), new TaskRegistry())) {
+            Duration wait = Duration.ofSeconds(60);
+            assertThat(client.send("add", 2, 3).get(wait).asInt()).as(Files.readString(log)).isEqualTo(5);
+            assertThat(client.send("add", List.of(), Map.of("x", 40, "y", 2), SendOptions.NONE).get(wait).asInt()).isEqualTo(42);
+            JsonNode echo = client.send("echo", List.of("ünïcödé 🥬", Map.of("nested", List.of(1, 2.5, true, Map.of("deep", List.of("中文"))))),
+                    Map.of("k", "v"), SendOptions.NONE).get(wait);
+            assertThat(echo.toString()).isEqualTo(
+                    "{\"args\":[\"ünïcödé 🥬\",{\"nested\":[1,2.5,true,{\"deep\":[\"中文\"]}]}],\"kwargs\":{\"k\":\"v\"}}");
+            long t0 = System.nanoTime();
+            AsyncResult later = client.send("add", List.of(1, 2), Map.of(), SendOptions.options().withCountdown(Duration.ofSeconds(2)));
+            assertThat(later.get(wait).asInt()).isEqualTo(3);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+            AsyncResult expired = client.send("add", List.of(1, 2), Map.of(), SendOptions.options().withExpires(Instant.now().minusSeconds(5)));
+            assertThatThrownBy(() -> expired.get(wait))
+                    .isInstanceOfSatisfying(TaskRevokedException.class, e -> assertThat(e.reason()).isEqualTo("expired"));
+            assertThatThrownBy(() -> client.send("fail", "boom").get(wait))
+                    .isInstanceOfSatisfying(TaskFailedException.class, e -> {
+                        assertThat(e.excType()).isEqualTo("ValueError");
+                        assertThat(e.excModule()).isEqualTo("builtins");
+                        assertThat(e.excMessage()).isEqualTo("boom");
+                        assertThat(e.remoteTraceback()).contains("raise ValueError(message)");
+                    });
+            assertThat(client.send("add", List.of(5, 5), Map.of(), SendOptions.options().withPriority(9)).get(wait).asInt()).isEqualTo(10);
+        } finally {
+            worker.destroy();
+            worker.waitFor(20, TimeUnit.SECONDS);
+            worker.destroyForcibly();
+        }
+    }
+
+    static String read(Path p) throws IOException {
+        return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+    }
+}

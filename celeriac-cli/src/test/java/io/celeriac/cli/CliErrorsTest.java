@@ -1,0 +1,80 @@
+package io.celeriac.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every mistake a user can make on the command line ends in one clear line and exit code 2. */
+@Tag("unit")
+class CliErrorsTest {
+    @TempDir
+    Path dir;
+
+    private CliRun run(String... args) {
+        return CliRun.of(args);
+    }
+
+    private String broker() {
+        return "sqlite:" + dir.resolve("cli.db");
+    }
+
+    private void assertUserError(CliRun r, String expected) {
+        assertThat(r.code()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
+        assertThat(r.err()).startsWith("celeriac: ").contains(expected);
+        assertThat(r.err().strip().lines().count()).as("one line: %s", r.err()).isEqualTo(1);
+        assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void callingAnUnknownTaskSuggestsTheNearestOne() {
+        assertUserError(run("call", "nop", "--broker", broker()), "task 'nop' is not registered; did you mean 'noop'?");
+    }
+
+    @Test
+    void badJsonInKwargsIsRejected() {
+        assertUserError(run("call", "add", "1", "--kwargs", "{y: 2", "--broker", broker()), "--kwargs is not valid JSON");
+        assertUserError(run("call", "add", "--kwargs", "[1]", "--broker", broker()), "--kwargs must be a JSON object");
+    }
+
+    @Test
+    void aBrokerUrlThatDoesNotParseIsRejected() {
+        assertUserError(run("call", "add", "1", "2", "--broker", "not a url"), "broker_url 'not a url' is not a URL");
+        assertUserError(run("call", "add", "1", "2", "--broker", "foo://x"), "no broker module for scheme 'foo' (available: ");
+        assertUserError(run("call", "add", "1", "2", "--broker", "sqlite:" + dir.resolve("missing/dir/x.db")), "does not exist");
+    }
+
+    @Test
+    void aConfigFileThatIsMissingOrBrokenIsRejected() throws IOException {
+        assertUserError(run("call", "add", "--config", dir.resolve("nope.yaml").toString()), "does not exist");
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "broker_url: [\n  - unclosed\n");
+        assertUserError(run("call", "add", "--config", bad.toString()), "is not valid YAML");
+    }
+
+    @Test
+    void anUnknownSettingNameSuggestsTheNearestValidOne() throws IOException {
+        Path cfg = Files.writeString(dir.resolve("c.yaml"), "worker_prefetch_multiplyer: 2\n");
+        assertUserError(run("worker", "--config", cfg.toString()), "did you mean 'worker_prefetch_multiplier'?");
+        assertUserError(run("call", "add", "--set", "task_acks_lat=true"), "did you mean 'task_acks_late'?");
+    }
+
+    @Test
+    void badFlagValuesAreRejected() {
+        assertUserError(run("worker", "--concurrency", "many"), "Invalid value for option '--concurrency'");
+        assertUserError(run("worker", "--concurrency", "0", "--broker", broker()), "setting 'worker_concurrency': '0' is not a valid value");
+        assertUserError(run("call", "add", "--priority", "12", "--broker", broker()), "--priority must be 0..9");
+        assertUserError(run("call", "add", "--eta", "tomorrow", "--broker", broker()), "--eta: 'tomorrow' is not an ISO-8601 time");
+        assertUserError(run("nonsense"), "Unmatched argument");
+        assertUserError(run("worker", "--no-such-flag"), "Unknown option: '--no-such-flag'");
+    }
+
+    @Test
+    void anUnknownAppClassIsRejected() {
+        assertUserError(run("worker", "--app", "com.example.Nope", "--broker", broker()),
+                "app 'com.example.Nope': class not found on the class path");
+    }
+}

@@ -1,0 +1,266 @@
+package io.celeriac.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import io.celeriac.AsyncResult;
+import io.celeriac.Celeriac;
+import io.celeriac.TaskRegistry;
+import io.celeriac.TaskState;
+import io.celeriac.config.Config;
+import io.celeriac.config.Settings;
+import io.celeriac.protocol.Json;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The manager driven through the real CLI, supervising real worker and beat processes. */
+@Tag("chaos")
+@Timeout(240)
+class ManagerProcessTest {
+    @TempDir
+    Path dir;
+
+    private Path cfg;
+
+    @AfterEach
+    void stopManager() {
+        if (cfg != null) {
+            CliRun.of("stop", "--config", cfg.toString());
+        }
+    }
+
+    private Path config(String... extraLines) throws Exception {
+        List<String> lines = new ArrayList<>(List.of(
+                "broker_url: sqlite:" + dir.resolve("celeriac.db"),
+                "run_dir: " + dir.resolve("run"),
+                "log_dir: " + dir.resolve("logs"),
+                "worker_concurrency: 2",
+                "worker_heartbeat_interval: 0.5",
+                "broker_recovery_timeout: 5",
+                "stopwaitsecs: 30",
+                "health_check_interval: 0"));
+        lines.addAll(List.of(extraLines));
+        cfg = Files.writeString(dir.resolve("celeriac.yaml"), String.join("\n", lines) + "\n");
+        return cfg;
+    }
+
+    private Celeriac client() {
+        return Celeriac.open(Config.builder().set(Settings.BROKER_URL, "sqlite:" + dir.resolve("celeriac.db")).build(), new TaskRegistry());
+    }
+
+    private JsonNode status() throws Exception {
+        return Json.read(CliRun.of("status", "--json", "--config", cfg.toString()).out());
+    }
+
+    private JsonNode process(String name) throws Exception {
+        for (JsonNode p : status().path("processes")) {
+            if (p.get("process").asText().equals(name)) {
+                return p;
+            }
+        }
+        return Json.NODES.objectNode();
+    }
+
+    private void awaitState(String process, String state, Duration within) {
+        await().atMost(within).pollInterval(Duration.ofMillis(200))
+                .until(() -> process(process).path("state").asText().equals(state));
+    }
+
+    private void awaitWorkerConsuming(Celeriac client) {
+        await().atMost(Duration.ofSeconds(90)).until(() -> client.send("noop").get(Duration.ofSeconds(60)) != null);
+    }
+
+    /** A local HTTP server standing in for the alert webhook: it keeps every body POSTed to /hook. */
+    private static HttpServer webhook(List<String> posts) throws java.io.IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/hook", ex -> {
+            posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        server.start();
+        return server;
+    }
+
+    @Test
+    void startRunsAWorkerAndABeatAndASecondStartSaysItIsAlreadyRunning() throws Exception {
+        CliRun start = CliRun.of("start", "--config", config().toString());
+        assertThat(start.code()).as(start.err()).isZero();
+        assertThat(start.out()).contains("started (manager pid").contains("worker, beat");
+        awaitState("worker", "RUNNING", Duration.ofSeconds(30));
+        awaitState("beat", "RUNNING", Duration.ofSeconds(30));
+        CliRun again = CliRun.of("start", "--config", cfg.toString());
+        assertThat(again.code()).isEqualTo(4);
+        assertThat(again.err()).contains("already running (manager pid");
+        CliRun table = CliRun.of("status", "--config", cfg.toString());
+        assertThat(table.code()).isZero();
+        assertThat(table.out()).containsPattern("worker\\s+RUNNING\\s+\\d+").containsPattern("beat\\s+RUNNING\\s+\\d+");
+    }
+
+    @Test
+    void aWorkerKilledWithSigkillIsRestartedAndTasksSentMeanwhileComplete() throws Exception {
+        CliRun.of("start", "--config", config().toString());
+        awaitState("worker", "RUNNING", Duration.ofSeconds(30));
+        try (Celeriac client = client()) {
+            awaitWorkerConsuming(client);
+            long pid = process("worker").get("pid").asLong();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            List<AsyncResult> sent = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                sent.add(client.send("add", i, i));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> process("worker").path("restarts").asInt() == 1
+                    && process("worker").path("state").asText().equals("RUNNING"));
+            assertThat(process("worker").get("pid").asLong()).isNotEqualTo(pid);
+            assertThat(process("worker").get("last_exit").asText()).isEqualTo("signal 9 (SIGKILL)");
+            for (int i = 0; i < 10; i++) {
+                assertThat(sent.get(i).get(Duration.ofSeconds(60)).asInt()).isEqualTo(2 * i);
+            }
+        }
+    }
+
+    @Test
+    void stopDuringRunningTasksLosesNone() throws Exception {
+        CliRun.of("start", "--config", config().toString());
+        try (Celeriac client = client()) {
+            awaitWorkerConsuming(client);
+            List<AsyncResult> slow = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                slow.add(client.send("sleep", 2));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> client.broker().size("celery") <= 2);
+            Thread.sleep(300);
+            CliRun stop = CliRun.of("stop", "--config", cfg.toString());
+            assertThat(stop.code()).as(stop.err()).isZero();
+            long done = slow.stream().filter(r -> r.state() == TaskState.SUCCESS).count();
+            long waiting = client.broker().size("celery");
+            assertThat(done + waiting).as("every task finished or is back on the queue").isEqualTo(4);
+            assertThat(done).isGreaterThanOrEqualTo(2);
+            CliRun notRunning = CliRun.of("stop", "--config", cfg.toString());
+            assertThat(notRunning.code()).isEqualTo(7);
+            assertThat(notRunning.err()).contains("not running");
+        }
+    }
+
+    @Test
+    void healthIsZeroWhenAllIsWellAndOneNamingTheBrokerWhenItIsDown() throws Exception {
+        CliRun.of("start", "--config", config().toString());
+        try (Celeriac client = client()) {
+            awaitWorkerConsuming(client);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> CliRun.of("health", "--config", cfg.toString()).code() == 0);
+        CliRun ok = CliRun.of("health", "--config", cfg.toString());
+        assertThat(ok.out()).contains("ok    manager").contains("ok    broker").contains("ok    result_backend")
+                .containsPattern("ok    worker worker@\\S+: answered a ping").contains("ok    beat");
+        Path broken = Files.writeString(dir.resolve("broken.db"), "this is not a SQLite database, it is a broken disk\n".repeat(100));
+        CliRun down = CliRun.of("health", "--config", cfg.toString(), "--broker", "sqlite:" + broken);
+        assertThat(down.code()).as(down.out() + down.err()).isEqualTo(1);
+        assertThat(down.out()).contains("FAIL  broker: sqlite:" + broken);
+    }
+
+    @Test
+    void aWorkerProcessThatExistsButNoLongerConsumesIsUnhealthyAndTheWebhookHearsOfIt() throws Exception {
+        List<String> posts = new CopyOnWriteArrayList<>();
+        HttpServer server = webhook(posts);
+        try {
+            CliRun.of("start", "--config", config("alert_webhook_url: http://127.0.0.1:" + server.getAddress().getPort() + "/hook").toString());
+            try (Celeriac client = client()) {
+                awaitWorkerConsuming(client);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> CliRun.of("health", "--config", cfg.toString()).code() == 0);
+            long pid = process("worker").get("pid").asLong();
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start();
+            assertThat(stop.waitFor()).isZero();
+            try {
+                CliRun frozen = CliRun.of("health", "--config", cfg.toString());
+                assertThat(frozen.code()).as(frozen.out()).isEqualTo(1);
+                assertThat(frozen.out()).containsPattern("FAIL  worker worker@\\S+: no answer to a ping through the broker within 2 s")
+                        .contains("ok    manager"); // its process is there, and RUNNING as far as the manager can tell
+                await().atMost(Duration.ofSeconds(15)).until(() -> posts.stream().anyMatch(p -> p.contains("\"unhealthy\"")));
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+            }
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void aProgramWhoseCommandFailsGoesBackoffThenFatalAndTheWebhookHearsOfIt() throws Exception {
+        List<String> posts = new CopyOnWriteArrayList<>();
+        HttpServer server = webhook(posts);
+        try {
+            config("alert_webhook_url: http://127.0.0.1:" + server.getAddress().getPort() + "/hook",
+                    "programs:",
+                    "  broken:",
+                    "    command: [/bin/sh, -c, 'echo cannot reach the database >&2; exit 3']",
+                    "    startretries: 2");
+            assertThat(CliRun.of("start", "--config", cfg.toString()).code()).isZero();
+            await().atMost(Duration.ofSeconds(30)).until(() -> process("broken").path("state").asText().equals("BACKOFF"));
+            awaitState("broken", "FATAL", Duration.ofSeconds(30));
+            assertThat(process("broken").get("last_exit").asText()).isEqualTo("exit code 3");
+            await().atMost(Duration.ofSeconds(15)).until(() -> !posts.isEmpty());
+            JsonNode alert = Json.read(posts.get(0));
+            assertThat(alert.get("event").asText()).isEqualTo("fatal");
+            assertThat(alert.get("process").asText()).isEqualTo("broken");
+            assertThat(alert.get("message").asText()).contains("exited too quickly 3 times");
+            assertThat(Files.readString(dir.resolve("logs/broken_error.log"))).contains("cannot reach the database");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void logFilesRotateAtTheConfiguredSizeAndKeepTheConfiguredBackups() throws Exception {
+        CliRun.of("start", "--config", config("logfile_maxbytes: 4096", "logfile_backups: 2").toString());
+        try (Celeriac client = client()) {
+            awaitWorkerConsuming(client);
+            List<AsyncResult> sent = new ArrayList<>();
+            for (int i = 0; i < 150; i++) {
+                sent.add(client.send("add", i, 1));
+            }
+            for (AsyncResult r : sent) {
+                r.get(Duration.ofSeconds(60));
+            }
+        }
+        Path logs = dir.resolve("logs");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(logs.resolve("worker.log.2")));
+        assertThat(Files.size(logs.resolve("worker.log"))).isLessThanOrEqualTo(4096);
+        assertThat(Files.size(logs.resolve("worker.log.1"))).isLessThanOrEqualTo(4096).isGreaterThan(2048);
+        assertThat(logs.resolve("worker.log.3")).doesNotExist();
+        CliRun tail = CliRun.of("logs", "worker", "-n", "5", "--config", cfg.toString());
+        assertThat(tail.code()).isZero();
+        assertThat(tail.out().strip().lines().count()).isEqualTo(5);
+    }
+
+    @Test
+    void badInputIsOneLineAndExitCodeTwo() throws Exception {
+        config();
+        CliRun unknown = CliRun.of("restart", "wroker", "--config", cfg.toString());
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err().strip()).isEqualTo("celeriac: no program named 'wroker' (programs: worker, beat)");
+
+        Path noCommand = Files.writeString(dir.resolve("nocmd.yaml"), "programs:\n  scraper:\n    count: 2\n");
+        CliRun missing = CliRun.of("start", "--config", noCommand.toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err().strip()).startsWith("celeriac: program 'scraper': has no command").doesNotContain("\n");
+
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        CliRun unwritable = CliRun.of("start", "--config", cfg.toString(), "--set", "run_dir=" + file.resolve("run"));
+        assertThat(unwritable.code()).isEqualTo(2);
+        assertThat(unwritable.err().strip()).startsWith("celeriac: run_dir '" + file.resolve("run") + "' cannot be created");
+    }
+}

@@ -1,0 +1,13 @@
+package io.celeriac;
+
+/** The args/kwargs of a call do not fit the task's parameters (Celery raises TypeError here). */
+public class ArgumentBindingException extends CeleriacException {
+    public ArgumentBindingException(String message) {
+        super(message);
+    }
+
+    @Override
+    public boolean isUserError() {
+        return true;
+    }
+}

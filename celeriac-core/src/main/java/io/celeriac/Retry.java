@@ -1,0 +1,25 @@
+package io.celeriac;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * A signal from a task to its worker: run this task again later. Made by
+ * {@link TaskContext#retry(Throwable, Duration)}; the idiom is {@code throw ctx.retry(exc, countdown)}.
+ * The worker publishes a copy with {@code retries + 1} and an ETA, parked durably in the broker,
+ * and records state RETRY; once the task's {@code maxRetries} is used up it records FAILURE with
+ * the original exception instead.
+ */
+public final class Retry extends CeleriacException {
+    private final transient Instant eta;
+
+    public Retry(Throwable cause, Instant eta) {
+        super("retry at " + eta + (cause == null ? "" : ": " + cause), cause);
+        this.eta = eta;
+    }
+
+    /** When the next attempt may run. */
+    public Instant eta() {
+        return eta;
+    }
+}

@@ -1,0 +1,13 @@
+package io.celeriac;
+
+/**
+ * The task ran past its soft time limit. Raised inside the task by {@link TaskContext#checkpoint()}
+ * and {@link TaskContext#sleep}, after the worker interrupted the task's thread; a task may catch it
+ * to clean up and return. A task that lets it (or the interruption) escape is recorded as FAILURE
+ * {@code SoftTimeLimitExceeded}.
+ */
+public class SoftTimeLimitExceeded extends CeleriacException {
+    public SoftTimeLimitExceeded(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,265 @@
+package io.celeriac.config;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Map;
+
+/**
+ * The settings table: the single source of every setting's name, type, default and documentation.
+ * YAML keys, {@code CELERIAC_*} environment variables, {@code --set name=value} flags and
+ * {@code docs/SETTINGS.md} are all derived from (or checked against) these rows.
+ */
+public final class Settings {
+    private Settings() {
+    }
+
+    private static final Map<String, Setting<?>> ALL = new LinkedHashMap<>();
+
+    private static <T> Setting<T> define(String name, ValueType<T> type, T defaultValue, String doc) {
+        return define(name, type, defaultValue, null, doc);
+    }
+
+    private static <T> Setting<T> define(String name, ValueType<T> type, T defaultValue, String defaultDoc, String doc) {
+        Setting<T> s = new Setting<>(name, type, defaultValue, defaultDoc, doc);
+        if (ALL.put(name, s) != null) {
+            throw new IllegalStateException("setting defined twice: " + name);
+        }
+        return s;
+    }
+
+    // --- application -------------------------------------------------------------------------
+
+    public static final Setting<String> APP = define("app", ValueType.string(), "",
+            "(the apps listed on the class path)",
+            "Class name of the CeleriacApp that registers the tasks (Celery's -A). Empty: every app found on the"
+                    + " class path through META-INF/services/io.celeriac.CeleriacApp, which is the example app in the"
+                    + " distribution jar.");
+
+    public static final Setting<String> LOG_LEVEL = define("log_level",
+            ValueType.oneOf("TRACE", "DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
+            "Lowest level of log lines written (Celery's --loglevel).");
+
+    // --- broker and results ------------------------------------------------------------------
+
+    public static final Setting<String> BROKER_URL = define("broker_url", ValueType.string(), "sqlite:celeriac.db",
+            "Where tasks are queued. sqlite:PATH is the embedded broker (one file shared by every process on this"
+                    + " machine; a relative PATH is taken from the working directory); redis://[:password@]host:port/db,"
+                    + " rediss://… (TLS) and redis-sentinel://host:port,…/db?master=NAME share Redis with Python Celery;"
+                    + " memory://NAME is in-process only.");
+
+    public static final Setting<String> RESULT_BACKEND = define("result_backend", ValueType.string(), "",
+            "(same as broker_url)",
+            "Where task results are stored. Empty: the broker_url store.");
+
+    public static final Setting<Duration> RESULT_EXPIRES = define("result_expires",
+            ValueType.duration(Duration.ofSeconds(1)), Duration.ofDays(1),
+            "How long a stored result is kept after the task finished.");
+
+    public static final Setting<Duration> BROKER_RECOVERY_TIMEOUT = define("broker_recovery_timeout",
+            ValueType.duration(Duration.ofMillis(100)), Duration.ofSeconds(30),
+            "Lease on a reserved message. A worker renews its leases with every heartbeat; when it dies, its"
+                    + " unacknowledged messages are delivered again this long after its last heartbeat.");
+
+    public static final Setting<Duration> BROKER_VISIBILITY_TIMEOUT = define("broker_visibility_timeout",
+            ValueType.duration(Duration.ofSeconds(1)), Duration.ofHours(1),
+            "Redis: kombu's visibility timeout. A message a Python Celery consumer took and did not ack is delivered"
+                    + " again after this long, as kombu does (Celeriac's own consumers use broker_recovery_timeout).");
+
+    // --- tasks -------------------------------------------------------------------------------
+
+    public static final Setting<String> TASK_DEFAULT_QUEUE = define("task_default_queue", ValueType.string(), "celery",
+            "Queue a task is sent to when neither the call nor the task names one.");
+
+    public static final Setting<Boolean> TASK_ACKS_LATE = define("task_acks_late", ValueType.bool(), true,
+            "Acknowledge a message after its task finished (at-least-once; a task cut off by a crash runs again)."
+                    + " false acknowledges when the task starts (at-most-once), Celery's default.");
+
+    public static final Setting<Boolean> TASK_TRACK_STARTED = define("task_track_started", ValueType.bool(), false,
+            "Store state STARTED when a worker begins a task.");
+
+    public static final Setting<Integer> TASK_MAX_RETRIES = define("task_max_retries",
+            ValueType.integer(0, Integer.MAX_VALUE), 3,
+            "How many times a task may be retried before it is recorded as FAILURE (per task: maxRetries).");
+
+    public static final Setting<Duration> TASK_DEFAULT_RETRY_DELAY = define("task_default_retry_delay",
+            ValueType.duration(Duration.ZERO), Duration.ofSeconds(180),
+            "Delay before a retry requested without a countdown.");
+
+    public static final Setting<List<String>> TASK_AUTORETRY_FOR = define("task_autoretry_for", ValueType.names(), List.of(),
+            "Exception types after which a task retries by itself (per task: autoretryFor). Fully qualified class names;"
+                    + " simple names are looked up in java.lang, java.io, java.net, java.util.concurrent (the seed: [Exception]).");
+
+    public static final Setting<List<String>> TASK_DONT_AUTORETRY_FOR = define("task_dont_autoretry_for", ValueType.names(),
+            List.of(), "Exception types that never cause an automatic retry, even when they match task_autoretry_for.");
+
+    public static final Setting<Duration> TASK_RETRY_BACKOFF = define("task_retry_backoff", ValueType.backoff(), Duration.ZERO,
+            "Exponential back-off for retries: true (1 s, 2 s, 4 s, …), a base duration, or false (task_default_retry_delay"
+                    + " every time). Applies to automatic retries and to TaskContext.retry(exc) without a countdown.");
+
+    public static final Setting<Duration> TASK_RETRY_BACKOFF_MAX = define("task_retry_backoff_max",
+            ValueType.duration(Duration.ZERO), Duration.ofSeconds(600),
+            "The longest back-off delay.");
+
+    public static final Setting<Boolean> TASK_RETRY_JITTER = define("task_retry_jitter", ValueType.bool(), true,
+            "Randomise each back-off delay between 0 and its computed value, so tasks that failed together do not retry together.");
+
+    public static final Setting<Duration> TASK_SOFT_TIME_LIMIT = define("task_soft_time_limit", ValueType.limit(), Duration.ZERO,
+            "After this long the task's thread is interrupted and SoftTimeLimitExceeded raised, which the task can catch"
+                    + " to clean up (seed: 4m). 0 or none: no limit.");
+
+    public static final Setting<Duration> TASK_TIME_LIMIT = define("task_time_limit", ValueType.limit(), Duration.ZERO,
+            "After this long the task is stopped for real and recorded as FAILURE TimeLimitExceeded (process pool: its"
+                    + " child is killed; thread pool: its thread is abandoned). 0 or none: no limit (seed: 5m).");
+
+    public static final Setting<Boolean> TASK_DEAD_LETTER_ON_FAILURE = define("task_dead_letter_on_failure", ValueType.bool(),
+            false, "Also put a task that ended in FAILURE (retries used up) in the dead-letter queue, with its exception.");
+
+    public static final Setting<Boolean> TASK_REJECT_ON_WORKER_LOST = define("task_reject_on_worker_lost", ValueType.bool(),
+            false, "With late acks, a task whose child process died while running it is put back on the queue instead of"
+                    + " being recorded as FAILURE WorkerLostError.");
+
+    public static final Setting<Integer> TASK_WORKER_LOST_LIMIT = define("task_worker_lost_limit",
+            ValueType.integer(1, 1000), 3,
+            "A message that was running each time its worker or child died this many times goes to the dead-letter"
+                    + " queue instead of running again.");
+
+    public static final Setting<String> TASK_DEAD_LETTER_QUEUE = define("task_dead_letter_queue", ValueType.string(),
+            "celeriac.dead_letter",
+            "Queue that receives messages no worker can run (malformed, unknown task), each with the reason.");
+
+    // --- worker ------------------------------------------------------------------------------
+
+    public static final Setting<String> WORKER_POOL = define("worker_pool", ValueType.oneOf("process", "threads"), "process",
+            "Execution pool. process: worker_concurrency child JVMs, like Celery's prefork (isolation, hard time limits,"
+                    + " recycling). threads: tasks run on threads of the worker itself, virtual threads where the JVM has them"
+                    + " (Java 21+); for I/O-bound tasks.");
+
+    public static final Setting<Integer> WORKER_CONCURRENCY = define("worker_concurrency",
+            ValueType.integer(1, 10_000), Runtime.getRuntime().availableProcessors(), "(number of CPU cores)",
+            "How many tasks a worker runs at once.");
+
+    public static final Setting<Integer> WORKER_PREFETCH_MULTIPLIER = define("worker_prefetch_multiplier",
+            ValueType.integer(1, 10_000), 4,
+            "A worker reserves up to worker_concurrency × this many messages ahead of running them.");
+
+    public static final Setting<List<String>> WORKER_QUEUES = define("worker_queues", ValueType.names(), List.of(),
+            "(task_default_queue)",
+            "Queues a worker consumes (Celery's -Q), comma-separated or a YAML list.");
+
+    public static final Setting<String> WORKER_HOSTNAME = define("worker_hostname", ValueType.string(), "",
+            "(celeriac@HOST)",
+            "Node name of a worker (Celery's -n), shown in heartbeats and results.");
+
+    public static final Setting<Duration> WORKER_HEARTBEAT_INTERVAL = define("worker_heartbeat_interval",
+            ValueType.duration(Duration.ofMillis(50)), Duration.ofSeconds(2),
+            "How often a worker records its heartbeat and renews the leases of the messages it holds."
+                    + " Must be well under broker_recovery_timeout.");
+
+    public static final Setting<Integer> WORKER_MAX_TASKS_PER_CHILD = define("worker_max_tasks_per_child",
+            ValueType.integer(0, Integer.MAX_VALUE), 0,
+            "Process pool: a child runs this many tasks, then exits and a fresh one takes its place (seed: 50). 0: no limit.");
+
+    public static final Setting<Integer> WORKER_MAX_MEMORY_PER_CHILD = define("worker_max_memory_per_child",
+            ValueType.integer(0, Integer.MAX_VALUE), 0,
+            "Process pool: a child whose resident memory exceeds this many KiB after a task is replaced. 0: no limit.");
+
+    public static final Setting<String> WORKER_CHILD_JAVA_OPTIONS = define("worker_child_java_options", ValueType.string(),
+            "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k -XX:ReservedCodeCacheSize=16m -Xms8m"
+                    + " -Xmx512m -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError",
+            "JVM options of the process pool's children, chosen for small idle memory and a fast start (about 50 MiB"
+                    + " resident each). The C1 compiler alone keeps them small; for CPU-heavy tasks drop"
+                    + " -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 (about 5 MiB more each, faster hot code). A child out"
+                    + " of memory exits, and its task is a WorkerLostError.");
+
+    public static final Setting<Boolean> WORKER_CHILD_CLASS_DATA_SHARING = define("worker_child_class_data_sharing",
+            ValueType.bool(), true,
+            "Process pool: keep a class-data-sharing archive of what children load (in the temporary directory, made by"
+                    + " the first child that exits cleanly), which roughly halves a child's start time.");
+
+    public static final Setting<Duration> WORKER_PROC_ALIVE_TIMEOUT = define("worker_proc_alive_timeout",
+            ValueType.duration(Duration.ofSeconds(1)), Duration.ofSeconds(60),
+            "Process pool: how long a new child may take to start and load the app before it is killed and replaced.");
+
+    public static final Setting<Duration> WORKER_CHILD_KILL_GRACE = define("worker_child_kill_grace",
+            ValueType.duration(Duration.ZERO), Duration.ofSeconds(2),
+            "Process pool: after a hard time limit a child gets SIGTERM, then SIGKILL this long later.");
+
+    public static final Setting<Duration> WORKER_SHUTDOWN_TIMEOUT = define("worker_shutdown_timeout", ValueType.limit(),
+            Duration.ZERO,
+            "Warm shutdown waits this long for running tasks, then shuts down cold (their messages go back to the queue)."
+                    + " 0 or none: wait for them to finish.");
+
+    // --- beat -------------------------------------------------------------------------------------
+
+    public static final Setting<Map<String, Object>> BEAT_SCHEDULE = define("beat_schedule", ValueType.mapping(), Map.of(),
+            "Periodic tasks, as in Celery: entry name → {task, schedule, args, kwargs, options, timezone, catch_up}."
+                    + " schedule is an interval (300, 30s, 5m) or a cron expression of 5 fields ('0 */6 * * *');"
+                    + " options: queue, priority, expires (seconds). See docs/BEAT.md.");
+
+    public static final Setting<java.time.ZoneId> TIMEZONE = define("timezone", ValueType.zone(), java.time.ZoneOffset.UTC,
+            "Time zone of cron schedules that name none.");
+
+    public static final Setting<Duration> BEAT_LOCK_TIMEOUT = define("beat_lock_timeout",
+            ValueType.duration(Duration.ofSeconds(1)), Duration.ofSeconds(30),
+            "Lease of the beat leader lock: the leader renews it as it runs; if it dies, another beat takes over within this long.");
+
+    public static final Setting<String> BEAT_CATCH_UP = define("beat_catch_up", ValueType.oneOf("once", "skip"), "once",
+            "A slot missed while no beat ran: fire it once when beat starts (once), or skip it (skip). Per entry: catch_up.");
+
+    public static final Setting<Duration> HEALTH_CHECK_INTERVAL = define("health_check_interval", ValueType.limit(),
+            Duration.ofMinutes(5),
+            "How often beat sends the built-in celeriac.health_check task (seed: every 5 minutes). 0 or none: never.");
+
+    public static final Setting<String> HEALTH_CHECK_JDBC_URL = define("health_check_jdbc_url", ValueType.string(), "",
+            "A JDBC URL of the application's database; the health check opens a connection and runs SELECT 1"
+                    + " (jdbc:postgresql://… and jdbc:sqlite:… drivers are included). Empty: no database check.");
+
+    // --- manager ----------------------------------------------------------------------------------
+
+    public static final Setting<Map<String, Object>> PROGRAMS = define("programs", ValueType.mapping(), Map.of(),
+            "(a worker and a beat)",
+            "Programs `celeriac start` supervises: name → {kind: worker|beat, or command: [...], count, queues,"
+                    + " concurrency, pool, environment, startsecs, startretries, stopwaitsecs}. See docs/OPERATIONS.md.");
+
+    public static final Setting<String> RUN_DIR = define("run_dir", ValueType.string(), "run",
+            "Directory of the manager's pid file and control socket (relative: to the working directory).");
+
+    public static final Setting<String> LOG_DIR = define("log_dir", ValueType.string(), "logs",
+            "Directory of the programs' logs: NAME.log and NAME_error.log (warnings and errors), rotated by size.");
+
+    public static final Setting<Integer> LOGFILE_MAXBYTES = define("logfile_maxbytes", ValueType.integer(1024, Integer.MAX_VALUE),
+            50 * 1024 * 1024, "A log file is rotated when it would grow past this many bytes (supervisord's default, 50 MB).");
+
+    public static final Setting<Integer> LOGFILE_BACKUPS = define("logfile_backups", ValueType.integer(0, 1000), 10,
+            "How many rotated log files (NAME.log.1, .2, …) are kept.");
+
+    public static final Setting<Duration> STARTSECS = define("startsecs", ValueType.duration(Duration.ZERO), Duration.ofSeconds(1),
+            "A program must stay up this long after starting to count as RUNNING (per program: startsecs).");
+
+    public static final Setting<Integer> STARTRETRIES = define("startretries", ValueType.integer(0, 1000), 3,
+            "A program that dies within startsecs this many times in a row is FATAL and stays down (per program).");
+
+    public static final Setting<Duration> STOPWAITSECS = define("stopwaitsecs", ValueType.duration(Duration.ZERO),
+            Duration.ofSeconds(60),
+            "On stop a program gets SIGTERM (a worker's warm shutdown), then SIGKILL after this long (per program).");
+
+    public static final Setting<Duration> WORKER_LIVENESS_TIMEOUT = define("worker_liveness_timeout",
+            ValueType.duration(Duration.ofSeconds(1)), Duration.ofSeconds(60),
+            "celeriac health: a worker that neither polled the broker nor finished a task for this long is unhealthy,"
+                    + " even if its process exists.");
+
+    public static final Setting<String> ALERT_WEBHOOK_URL = define("alert_webhook_url", ValueType.string(), "",
+            "A URL that receives a JSON POST when a program goes FATAL, crash-loops, or health turns unhealthy. Empty: none.");
+
+    /** Every setting, in table order. */
+    public static List<Setting<?>> all() {
+        return List.copyOf(ALL.values());
+    }
+
+    /** The setting of that name, or null. */
+    public static Setting<?> byName(String name) {
+        return ALL.get(name);
+    }
+}

@@ -1,0 +1,320 @@
+package io.celeriac.config;
+
+import io.celeriac.ConfigException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * How the value of a setting is read from YAML (strings, numbers, booleans, lists) or from a
+ * string (an environment variable or a command-line flag), checked, and shown back.
+ * An invalid value is rejected with a message naming the setting; never clamped.
+ */
+public abstract class ValueType<T> {
+    private final String description;
+
+    ValueType(String description) {
+        this.description = description;
+    }
+
+    /** Human description used in errors and the settings reference, e.g. "integer ≥ 1". */
+    public String description() {
+        return description;
+    }
+
+    /** Parses {@code raw} (a String, Number, Boolean or List) for the setting named {@code name}. */
+    public abstract T parse(String name, Object raw);
+
+    /** True when a YAML null (or "none") is a valid value, meaning "no limit". */
+    public boolean acceptsNone() {
+        return false;
+    }
+
+    /** Shows a value the way a user would write it in YAML. */
+    public String format(T value) {
+        return String.valueOf(value);
+    }
+
+    /** Parses with {@code inner}, but reports a bad value with this type's description. */
+    <X> X parseAs(ValueType<X> inner, String name, Object raw) {
+        try {
+            return inner.parse(name, raw);
+        } catch (ConfigException e) {
+            throw invalid(name, raw);
+        }
+    }
+
+    ConfigException invalid(String name, Object raw) {
+        return new ConfigException("setting '" + name + "': " + quote(raw) + " is not a valid value; expected " + description);
+    }
+
+    static String quote(Object raw) {
+        return raw instanceof String ? "'" + raw + "'" : String.valueOf(raw);
+    }
+
+    public static ValueType<String> string() {
+        return new ValueType<>("a string") {
+            @Override
+            public String parse(String name, Object raw) {
+                if (raw instanceof String || raw instanceof Number || raw instanceof Boolean) {
+                    return String.valueOf(raw);
+                }
+                throw invalid(name, raw);
+            }
+        };
+    }
+
+    public static ValueType<String> oneOf(String... choices) {
+        Set<String> allowed = Set.of(choices);
+        return new ValueType<>("one of " + String.join(", ", choices)) {
+            @Override
+            public String parse(String name, Object raw) {
+                String s = String.valueOf(raw).trim();
+                for (String c : allowed) {
+                    if (c.equalsIgnoreCase(s)) {
+                        return c;
+                    }
+                }
+                throw invalid(name, raw);
+            }
+        };
+    }
+
+    public static ValueType<Integer> integer(int min, int max) {
+        String range = max == Integer.MAX_VALUE ? "an integer ≥ " + min : "an integer from " + min + " to " + max;
+        return new ValueType<>(range) {
+            @Override
+            public Integer parse(String name, Object raw) {
+                long v;
+                if (raw instanceof Integer || raw instanceof Long || raw instanceof Short) {
+                    v = ((Number) raw).longValue();
+                } else if (raw instanceof String s) {
+                    try {
+                        v = Long.parseLong(s.trim());
+                    } catch (NumberFormatException e) {
+                        throw invalid(name, raw);
+                    }
+                } else {
+                    throw invalid(name, raw);
+                }
+                if (v < min || v > max) {
+                    throw invalid(name, raw);
+                }
+                return (int) v;
+            }
+        };
+    }
+
+    public static ValueType<Boolean> bool() {
+        return new ValueType<>("true or false") {
+            @Override
+            public Boolean parse(String name, Object raw) {
+                if (raw instanceof Boolean b) {
+                    return b;
+                }
+                switch (String.valueOf(raw).trim().toLowerCase(Locale.ROOT)) {
+                    case "true", "yes", "on", "1":
+                        return true;
+                    case "false", "no", "off", "0":
+                        return false;
+                    default:
+                        throw invalid(name, raw);
+                }
+            }
+        };
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)?");
+
+    /**
+     * A duration: a number of seconds (as Celery writes them, {@code 600}, {@code 0.5}) or a number
+     * with a unit: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d}.
+     */
+    public static ValueType<Duration> duration(Duration min) {
+        String desc = "a duration such as 30, 30s, 5m, 2h, 1d or 250ms" + (min.isZero() ? "" : " (at least " + Durations.format(min) + ")");
+        return new ValueType<>(desc) {
+            @Override
+            public Duration parse(String name, Object raw) {
+                Duration d;
+                if (raw instanceof Number n) {
+                    d = Durations.ofSeconds(n.doubleValue());
+                } else if (raw instanceof String s) {
+                    Matcher m = DURATION.matcher(s.trim());
+                    if (!m.matches()) {
+                        throw invalid(name, raw);
+                    }
+                    double amount = Double.parseDouble(m.group(1));
+                    String unit = m.group(2) == null ? "s" : m.group(2);
+                    double seconds = switch (unit) {
+                        case "ms" -> amount / 1000.0;
+                        case "m" -> amount * 60;
+                        case "h" -> amount * 3600;
+                        case "d" -> amount * 86400;
+                        default -> amount;
+                    };
+                    d = Durations.ofSeconds(seconds);
+                } else {
+                    throw invalid(name, raw);
+                }
+                if (d.isNegative() || d.compareTo(min) < 0) {
+                    throw invalid(name, raw);
+                }
+                return d;
+            }
+
+            @Override
+            public String format(Duration value) {
+                return Durations.format(value);
+            }
+        };
+    }
+
+    /**
+     * A limit that may be switched off: a duration as {@link #duration}, or {@code 0}, {@code none},
+     * {@code off} or a YAML null for "no limit" (read as {@link Duration#ZERO}).
+     */
+    public static ValueType<Duration> limit() {
+        ValueType<Duration> d = duration(Duration.ZERO);
+        return new ValueType<>("a duration such as 30, 30s, 5m, or 0/none for no limit") {
+            @Override
+            public Duration parse(String name, Object raw) {
+                if (raw == null || (raw instanceof String s && NONE.contains(s.trim().toLowerCase(Locale.ROOT)))) {
+                    return Duration.ZERO;
+                }
+                return parseAs(d, name, raw);
+            }
+
+            @Override
+            public boolean acceptsNone() {
+                return true;
+            }
+
+            @Override
+            public String format(Duration value) {
+                return value.isZero() ? "none" : Durations.format(value);
+            }
+        };
+    }
+
+    private static final Set<String> NONE = Set.of("none", "off", "null", "~");
+
+    /**
+     * Celery's {@code retry_backoff}: {@code true} (a 1 s base), {@code false} (no back-off), or the
+     * base itself as a duration ({@code 2}, {@code 500ms}).
+     */
+    public static ValueType<Duration> backoff() {
+        ValueType<Duration> d = duration(Duration.ZERO);
+        return new ValueType<>("true, false, or a base duration such as 1, 2s or 500ms") {
+            @Override
+            public Duration parse(String name, Object raw) {
+                if (raw instanceof Boolean b) {
+                    return b ? Duration.ofSeconds(1) : Duration.ZERO;
+                }
+                String s = String.valueOf(raw).trim().toLowerCase(Locale.ROOT);
+                if (s.equals("true") || s.equals("yes") || s.equals("on")) {
+                    return Duration.ofSeconds(1);
+                }
+                if (s.equals("false") || s.equals("no") || s.equals("off")) {
+                    return Duration.ZERO;
+                }
+                return parseAs(d, name, raw);
+            }
+
+            @Override
+            public String format(Duration value) {
+                return value.isZero() ? "false" : value.equals(Duration.ofSeconds(1)) ? "true" : Durations.format(value);
+            }
+        };
+    }
+
+    /** A time zone id such as {@code UTC} or {@code Europe/Madrid}. */
+    public static ValueType<java.time.ZoneId> zone() {
+        return new ValueType<>("a time zone such as UTC or Europe/Madrid") {
+            @Override
+            public java.time.ZoneId parse(String name, Object raw) {
+                try {
+                    return java.time.ZoneId.of(String.valueOf(raw).trim());
+                } catch (java.time.DateTimeException e) {
+                    throw invalid(name, raw);
+                }
+            }
+
+            @Override
+            public String format(java.time.ZoneId value) {
+                return value.getId();
+            }
+        };
+    }
+
+    /**
+     * A nested mapping (YAML), or the same as a JSON object in one string (environment, flags).
+     * Its contents are checked by the part that uses it.
+     */
+    public static ValueType<java.util.Map<String, Object>> mapping() {
+        return new ValueType<>("a mapping (YAML), or a JSON object") {
+            @Override
+            @SuppressWarnings("unchecked")
+            public java.util.Map<String, Object> parse(String name, Object raw) {
+                Object v = raw;
+                if (raw instanceof String s) {
+                    try {
+                        v = io.celeriac.protocol.Json.MAPPER.readValue(s, Object.class);
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        throw new ConfigException("setting '" + name + "': not a JSON object: " + e.getOriginalMessage());
+                    }
+                }
+                if (!(v instanceof java.util.Map<?, ?> m)) {
+                    throw invalid(name, raw);
+                }
+                for (Object k : m.keySet()) {
+                    if (!(k instanceof String)) {
+                        throw new ConfigException("setting '" + name + "': key " + k + " is not a name");
+                    }
+                }
+                return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>((java.util.Map<String, Object>) m));
+            }
+
+            @Override
+            public String format(java.util.Map<String, Object> value) {
+                return value.isEmpty() ? "{}" : io.celeriac.protocol.Json.write(value);
+            }
+        };
+    }
+
+    /** A list of names: a YAML list, or one string of comma-separated names. */
+    public static ValueType<List<String>> names() {
+        return new ValueType<>("a list of names (YAML list or comma-separated)") {
+            @Override
+            public List<String> parse(String name, Object raw) {
+                List<String> out = new ArrayList<>();
+                if (raw instanceof Collection<?> c) {
+                    for (Object o : c) {
+                        if (!(o instanceof String) || ((String) o).isBlank()) {
+                            throw invalid(name, raw);
+                        }
+                        out.add(((String) o).trim());
+                    }
+                } else if (raw instanceof String s) {
+                    for (String part : s.split(",")) {
+                        if (!part.isBlank()) {
+                            out.add(part.trim());
+                        }
+                    }
+                } else {
+                    throw invalid(name, raw);
+                }
+                return List.copyOf(out);
+            }
+
+            @Override
+            public String format(List<String> value) {
+                return value.isEmpty() ? "[]" : String.join(",", value);
+            }
+        };
+    }
+}

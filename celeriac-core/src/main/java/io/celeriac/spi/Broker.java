@@ -1,0 +1,80 @@
+package io.celeriac.spi;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The broker SPI: as small as kombu's channel. Routing, retries, dead letters and time limits are
+ * written once above it; a broker only stores, leases and hands out opaque payloads.
+ *
+ * <p>Guarantees every implementation gives (checked by the conformance kit in celeriac-testkit):
+ * <ul>
+ *   <li>FIFO within one priority of one queue; a lower priority number is delivered first;</li>
+ *   <li>a reserved message is held by exactly one consumer at a time;</li>
+ *   <li>a message that is not acked is delivered again once its consumer's lease lapses
+ *       (at-least-once), and never before;</li>
+ *   <li>a message with an ETA is not delivered before it;</li>
+ *   <li>payloads round-trip byte for byte (any Unicode, at least 1 MiB).</li>
+ * </ul>
+ * One Broker instance is one consumer identity: {@link #keepAlive} renews the leases of everything
+ * this instance has reserved. Instances are thread-safe.
+ */
+public interface Broker extends AutoCloseable {
+
+    /** Stores a message on a queue; with an ETA it is parked until then. */
+    void publish(String queue, BrokerMessage message);
+
+    /**
+     * Reserves up to {@code max} messages from the given queues, waiting up to {@code wait} for at
+     * least one. Returns an empty list when nothing came within the wait.
+     */
+    List<Delivery> reserve(List<String> queues, int max, Duration wait) throws InterruptedException;
+
+    /** The message was handled: remove it for good. Acking a message twice is harmless. */
+    void ack(List<Delivery> deliveries);
+
+    /** Gives a reserved message back: it is ready again at once, for any consumer. */
+    void requeue(Delivery delivery);
+
+    /**
+     * Renews the lease of every message this instance holds and records this node's heartbeat
+     * ({@code heartbeatJson}); a null heartbeat removes the node's record (it went offline).
+     */
+    void keepAlive(String node, String heartbeatJson);
+
+    /** The latest heartbeat of every node that recorded one. */
+    Map<String, NodeBeat> nodes();
+
+    /**
+     * Records that a task must not run, until {@code expires}: workers check before they start a
+     * task, and stop a running one when {@code terminate} is set. Revoking again with terminate
+     * upgrades the record.
+     */
+    void revoke(String taskId, boolean terminate, Instant expires);
+
+    /** Revocations recorded at or after {@code since} that have not expired, oldest first. */
+    List<Revocation> revocations(Instant since);
+
+    /** Deletes the messages waiting on a queue (ready or parked for an ETA, not those reserved); returns how many. */
+    long purge(String queue);
+
+    /** How many messages wait on a queue: ready or parked for an ETA, not those reserved. */
+    long size(String queue);
+
+    /**
+     * True when a client should put a task with an ETA on its queue at once, the ETA in its headers,
+     * as Celery does on this broker, so that workers of any implementation see it (Python's hold it
+     * until then; Celeriac's park it in the broker). False: the broker parks it itself.
+     */
+    default boolean etaOnQueue() {
+        return false;
+    }
+
+    /** The URL this broker was opened with, without any password. */
+    String describe();
+
+    @Override
+    void close();
+}

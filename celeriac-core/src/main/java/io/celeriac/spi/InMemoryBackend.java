@@ -1,0 +1,436 @@
+package io.celeriac.spi;
+
+import io.celeriac.config.Config;
+import io.celeriac.config.Settings;
+import io.celeriac.protocol.TaskResult;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@code memory://NAME}: broker and result store in this JVM's heap, shared by every instance
+ * opened with the same name. For tests and examples; nothing survives the process.
+ */
+public final class InMemoryBackend implements BackendProvider {
+    private static final Map<String, Store> STORES = new ConcurrentHashMap<>();
+
+    @Override
+    public Set<String> schemes() {
+        return Set.of("memory");
+    }
+
+    @Override
+    public Broker openBroker(String url, Config config) {
+        return new MemoryBroker(store(url), config.get(Settings.BROKER_RECOVERY_TIMEOUT), Clock.systemUTC(), url);
+    }
+
+    @Override
+    public ResultStore openResultStore(String url, Config config) {
+        return new MemoryResults(store(url), config.get(Settings.RESULT_EXPIRES), Clock.systemUTC(), url);
+    }
+
+    @Override
+    public Coordination openCoordination(String url, Config config) {
+        return new MemoryCoordination(store(url), Clock.systemUTC());
+    }
+
+    private static Store store(String url) {
+        return STORES.computeIfAbsent(url.replaceFirst("^memory:(//)?", ""), k -> new Store());
+    }
+
+    private static final class Entry {
+        final long seq;
+        final String queue;
+        final BrokerMessage msg;
+        Instant availableAt;
+        String owner;
+        int deliveries;
+
+        Entry(long seq, String queue, BrokerMessage msg, Instant availableAt) {
+            this.seq = seq;
+            this.queue = queue;
+            this.msg = msg;
+            this.availableAt = availableAt;
+        }
+    }
+
+    private static final class Store {
+        final ReentrantLock lock = new ReentrantLock();
+        final Condition changed = lock.newCondition();
+        final Map<Long, Entry> messages = new HashMap<>();
+        final Map<String, TaskResult> results = new HashMap<>();
+        final Map<String, Instant> resultExpiry = new HashMap<>();
+        final Map<String, NodeBeat> nodes = new HashMap<>();
+        final Map<String, Revocation> revoked = new HashMap<>();
+        final Map<String, Instant> revokedUntil = new HashMap<>();
+        final Map<String, String> lockOwner = new HashMap<>();
+        final Map<String, Instant> lockUntil = new HashMap<>();
+        final Map<String, String> records = new java.util.TreeMap<>();
+        long seq;
+    }
+
+    private static final class MemoryBroker implements Broker {
+        private final Store s;
+        private final Duration lease;
+        private final Clock clock;
+        private final String url;
+        private final String owner = UUID.randomUUID().toString();
+
+        MemoryBroker(Store s, Duration lease, Clock clock, String url) {
+            this.s = s;
+            this.lease = lease;
+            this.clock = clock;
+            this.url = url;
+        }
+
+        @Override
+        public void publish(String queue, BrokerMessage m) {
+            s.lock.lock();
+            try {
+                Instant now = clock.instant();
+                long id = ++s.seq;
+                s.messages.put(id, new Entry(id, queue, m, m.eta() != null && m.eta().isAfter(now) ? m.eta() : now));
+                s.changed.signalAll();
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public List<Delivery> reserve(List<String> queues, int max, Duration wait) throws InterruptedException {
+            long deadline = System.nanoTime() + wait.toNanos();
+            s.lock.lock();
+            try {
+                while (true) {
+                    Instant now = clock.instant();
+                    List<Entry> ready = new ArrayList<>();
+                    for (Entry e : s.messages.values()) {
+                        if (queues.contains(e.queue) && !e.availableAt.isAfter(now)) {
+                            ready.add(e);
+                        }
+                    }
+                    ready.sort((a, b) -> a.msg.priority() != b.msg.priority()
+                            ? Integer.compare(a.msg.priority(), b.msg.priority()) : Long.compare(a.seq, b.seq));
+                    List<Delivery> out = new ArrayList<>();
+                    for (Entry e : ready.subList(0, Math.min(max, ready.size()))) {
+                        e.owner = owner;
+                        e.availableAt = now.plus(lease);
+                        e.deliveries++;
+                        out.add(new Delivery(e.queue, e.msg.payload(), Long.toString(e.seq), e.deliveries));
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (!out.isEmpty() || left <= 0) {
+                        return out;
+                    }
+                    s.changed.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+                }
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public void ack(List<Delivery> deliveries) {
+            s.lock.lock();
+            try {
+                deliveries.forEach(d -> s.messages.remove(Long.parseLong(d.tag())));
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public void requeue(Delivery d) {
+            s.lock.lock();
+            try {
+                Entry e = s.messages.get(Long.parseLong(d.tag()));
+                if (e != null && owner.equals(e.owner)) {
+                    e.owner = null;
+                    e.availableAt = clock.instant();
+                    s.changed.signalAll();
+                }
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public void keepAlive(String node, String heartbeatJson) {
+            s.lock.lock();
+            try {
+                Instant now = clock.instant();
+                for (Entry e : s.messages.values()) {
+                    if (owner.equals(e.owner) && e.availableAt.isAfter(now)) {
+                        e.availableAt = now.plus(lease);
+                    }
+                }
+                if (heartbeatJson == null) s.nodes.remove(node); else s.nodes.put(node, new NodeBeat(node, heartbeatJson, now));
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public Map<String, NodeBeat> nodes() {
+            s.lock.lock();
+            try {
+                return Map.copyOf(s.nodes);
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public void revoke(String taskId, boolean terminate, Instant expires) {
+            s.lock.lock();
+            try {
+                Revocation old = s.revoked.get(taskId);
+                s.revoked.put(taskId, new Revocation(taskId, terminate || (old != null && old.terminate()), clock.instant()));
+                s.revokedUntil.put(taskId, expires);
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public List<Revocation> revocations(Instant since) {
+            s.lock.lock();
+            try {
+                Instant now = clock.instant();
+                return s.revoked.values().stream()
+                        .filter(r -> !r.at().isBefore(since) && s.revokedUntil.get(r.taskId()).isAfter(now))
+                        .sorted(java.util.Comparator.comparing(Revocation::at)).toList();
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public long purge(String queue) {
+            s.lock.lock();
+            try {
+                List<Long> gone = waiting(queue).stream().map(e -> e.seq).toList();
+                gone.forEach(s.messages::remove);
+                return gone.size();
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public long size(String queue) {
+            s.lock.lock();
+            try {
+                return waiting(queue).size();
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        private List<Entry> waiting(String queue) {
+            Instant now = clock.instant();
+            // Reserved = owned with a live lease; an expired lease makes the message waiting again.
+            return s.messages.values().stream()
+                    .filter(e -> e.queue.equals(queue) && (e.owner == null || !e.availableAt.isAfter(now))).toList();
+        }
+
+        @Override
+        public String describe() {
+            return url;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static final class MemoryCoordination implements Coordination {
+        private final Store s;
+        private final Clock clock;
+
+        MemoryCoordination(Store s, Clock clock) {
+            this.s = s;
+            this.clock = clock;
+        }
+
+        private <T> T locked(java.util.function.Supplier<T> body) {
+            s.lock.lock();
+            try {
+                return body.get();
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        private boolean holds(String lock, String owner) {
+            Instant until = s.lockUntil.get(lock);
+            return owner.equals(s.lockOwner.get(lock)) && until != null && until.isAfter(clock.instant());
+        }
+
+        @Override
+        public boolean tryLock(String lock, String owner, Duration lease) {
+            return locked(() -> {
+                Instant until = s.lockUntil.get(lock);
+                if (until == null || !until.isAfter(clock.instant()) || owner.equals(s.lockOwner.get(lock))) {
+                    s.lockOwner.put(lock, owner);
+                    s.lockUntil.put(lock, clock.instant().plus(lease));
+                    return true;
+                }
+                return false;
+            });
+        }
+
+        @Override
+        public void unlock(String lock, String owner) {
+            locked(() -> {
+                if (owner.equals(s.lockOwner.get(lock))) {
+                    s.lockOwner.remove(lock);
+                    s.lockUntil.remove(lock);
+                }
+                return null;
+            });
+        }
+
+        @Override
+        public Optional<String> holder(String lock) {
+            return locked(() -> {
+                String o = s.lockOwner.get(lock);
+                return o != null && holds(lock, o) ? Optional.of(o) : Optional.empty();
+            });
+        }
+
+        @Override
+        public Optional<String> get(String key) {
+            return locked(() -> Optional.ofNullable(s.records.get(key)));
+        }
+
+        @Override
+        public Map<String, String> getAll(String prefix) {
+            return locked(() -> {
+                Map<String, String> out = new java.util.TreeMap<>();
+                s.records.forEach((k, v) -> {
+                    if (k.startsWith(prefix)) {
+                        out.put(k, v);
+                    }
+                });
+                return out;
+            });
+        }
+
+        @Override
+        public void put(String key, String value) {
+            locked(() -> s.records.put(key, value));
+        }
+
+        @Override
+        public boolean publishIfHolder(String lock, String owner, String queue, BrokerMessage message, String key, String value) {
+            return locked(() -> {
+                if (!holds(lock, owner)) {
+                    return false;
+                }
+                if (message != null) {
+                    long id = ++s.seq;
+                    Instant now = clock.instant();
+                    s.messages.put(id, new Entry(id, queue, message,
+                            message.eta() != null && message.eta().isAfter(now) ? message.eta() : now));
+                    s.changed.signalAll();
+                }
+                s.records.put(key, value);
+                return true;
+            });
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static final class MemoryResults implements ResultStore {
+        private final Store s;
+        private final Duration expires;
+        private final Clock clock;
+        private final String url;
+
+        MemoryResults(Store s, Duration expires, Clock clock, String url) {
+            this.s = s;
+            this.expires = expires;
+            this.clock = clock;
+            this.url = url;
+        }
+
+        @Override
+        public void store(TaskResult r) {
+            s.lock.lock();
+            try {
+                TaskResult old = get(r.taskId()).orElse(null);
+                if (old == null || old.state() != io.celeriac.TaskState.SUCCESS) {
+                    s.results.put(r.taskId(), r);
+                    s.resultExpiry.put(r.taskId(), clock.instant().plus(expires));
+                    s.changed.signalAll();
+                }
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public Optional<TaskResult> get(String taskId) {
+            s.lock.lock();
+            try {
+                Instant exp = s.resultExpiry.get(taskId);
+                return exp == null || exp.isBefore(clock.instant()) ? Optional.empty() : Optional.of(s.results.get(taskId));
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public Optional<TaskResult> await(String taskId, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            s.lock.lock();
+            try {
+                while (true) {
+                    Optional<TaskResult> r = get(taskId);
+                    long left = deadline - System.nanoTime();
+                    if ((r.isPresent() && r.get().state().ready()) || left <= 0) {
+                        return r;
+                    }
+                    s.changed.await(left, TimeUnit.NANOSECONDS);
+                }
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public void forget(String taskId) {
+            s.lock.lock();
+            try {
+                s.results.remove(taskId);
+                s.resultExpiry.remove(taskId);
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public String describe() {
+            return url;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

@@ -1,0 +1,382 @@
+package io.celeriac.jdbc;
+
+import io.celeriac.BrokerException;
+import io.celeriac.spi.Broker;
+import io.celeriac.spi.BrokerMessage;
+import io.celeriac.spi.Delivery;
+import io.celeriac.spi.NodeBeat;
+import io.celeriac.spi.Revocation;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The embedded broker: {@code sqlite:PATH}.
+ *
+ * <ul>
+ *   <li>Features: priorities (lower first), ETA parking, leases with redelivery after
+ *       {@code broker_recovery_timeout}, node heartbeats. Several processes on one machine may
+ *       share the file (not over a network file system: WAL needs shared memory).</li>
+ *   <li>URL: {@code sqlite:celeriac.db} (relative to the working directory), {@code sqlite:/abs/path.db},
+ *       {@code sqlite:///abs/path.db}.</li>
+ *   <li>Reservation is one {@code UPDATE … RETURNING} statement, so two consumers can never hold the
+ *       same message; a lease is just {@code available_at} moved into the future.</li>
+ * </ul>
+ */
+final class SqliteBroker implements Broker {
+    private final SqliteDatabase db;
+    private final Duration lease;
+    private final Clock clock;
+    private final String url;
+    private final String owner = UUID.randomUUID().toString();
+
+    SqliteBroker(SqliteDatabase db, Duration lease, Clock clock, String url) {
+        this.db = db;
+        this.lease = lease;
+        this.clock = clock;
+        this.url = url;
+    }
+
+    private long now() {
+        return clock.millis();
+    }
+
+    @Override
+    public void publish(String queue, BrokerMessage m) {
+        long now = now();
+        run("publish to queue '" + queue + "'", () -> db.write(c -> {
+            insert(c, queue, m, now);
+            return null;
+        }));
+    }
+
+    /** Inserts a message inside the caller's transaction. */
+    static void insert(Connection c, String queue, BrokerMessage m, long now) throws SQLException {
+        long at = m.eta() == null ? now : Math.max(now, m.eta().toEpochMilli());
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO celeriac_messages (queue, priority, available_at, task_id, payload) VALUES (?, ?, ?, ?, ?)")) {
+            ps.setString(1, queue);
+            ps.setInt(2, m.priority());
+            ps.setLong(3, at);
+            ps.setString(4, m.taskId());
+            ps.setString(5, m.payload());
+            ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public List<Delivery> reserve(List<String> queues, int max, Duration wait) throws InterruptedException {
+        if (queues.isEmpty() || max <= 0) {
+            return List.of();
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        Connection watch;
+        try {
+            watch = db.borrow();
+        } catch (SQLException e) {
+            throw failure("reserve", e);
+        }
+        try {
+            // Under load the queue is rarely empty: claim straight away. Only when that finds
+            // nothing does the loop below poll, cheaply, for a change.
+            List<Delivery> first = claim(queues, max);
+            if (!first.isEmpty()) {
+                return first;
+            }
+            long seenVersion = Long.MIN_VALUE;
+            long nextDueMs = Long.MIN_VALUE;
+            while (true) {
+                long version = SqliteDatabase.dataVersion(watch);
+                // Only query when something was committed since the last look, or a parked
+                // message / lapsed lease has come due: an idle poll is one cheap PRAGMA.
+                if (version != seenVersion || now() >= nextDueMs) {
+                    seenVersion = version;
+                    Long due = nextDue(watch, queues);
+                    if (due != null && due <= now()) {
+                        List<Delivery> got = claim(queues, max);
+                        if (!got.isEmpty()) {
+                            return got;
+                        }
+                        continue; // another consumer won the race: look again
+                    }
+                    nextDueMs = due == null ? now() + 1000 : due;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return List.of();
+                }
+                db.awaitChange(Math.min(left, SqliteDatabase.pollNanos()));
+            }
+        } catch (SQLException e) {
+            throw failure("reserve from " + queues, e);
+        } finally {
+            db.giveBack(watch);
+        }
+    }
+
+    /** Earliest {@code available_at} among the queues' messages, or null when they are empty. */
+    private static Long nextDue(Connection c, List<String> queues) throws SQLException {
+        Long min = null;
+        // One indexed probe per queue: SQLite's min() shortcut does not apply across an IN list.
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT available_at FROM celeriac_messages WHERE queue = ? ORDER BY available_at LIMIT 1")) {
+            for (String q : queues) {
+                ps.setString(1, q);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && (min == null || rs.getLong(1) < min)) {
+                        min = rs.getLong(1);
+                    }
+                }
+            }
+        }
+        return min;
+    }
+
+    private List<Delivery> claim(List<String> queues, int max) throws SQLException {
+        long now = now();
+        return db.write(c -> {
+            // Candidates per queue in delivery order, then the best `max` of them overall; all inside
+            // one write transaction, so no other consumer can claim them in between.
+            List<long[]> candidates = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT priority, id FROM celeriac_messages"
+                    + " WHERE queue = ? AND available_at <= ? ORDER BY priority, id LIMIT ?")) {
+                for (String q : queues) {
+                    ps.setString(1, q);
+                    ps.setLong(2, now);
+                    ps.setInt(3, max);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            candidates.add(new long[] {rs.getLong(1), rs.getLong(2)});
+                        }
+                    }
+                }
+            }
+            candidates.sort(Comparator.<long[]>comparingLong(o -> o[0]).thenComparingLong(o -> o[1]));
+            List<long[]> chosen = candidates.subList(0, Math.min(max, candidates.size()));
+            List<Delivery> out = new ArrayList<>(chosen.size());
+            if (chosen.isEmpty()) {
+                return out;
+            }
+            Map<Long, Delivery> byId = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages"
+                    + " SET owner = ?, available_at = ?, deliveries = deliveries + 1 WHERE id IN (" + marks(chosen.size()) + ")"
+                    + " RETURNING id, queue, deliveries, payload")) {
+                int i = 1;
+                ps.setString(i++, owner);
+                ps.setLong(i++, now + lease.toMillis());
+                for (long[] cand : chosen) {
+                    ps.setLong(i++, cand[1]);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long id = rs.getLong(1);
+                        byId.put(id, new Delivery(rs.getString(2), rs.getString(4), Long.toString(id), rs.getInt(3)));
+                    }
+                }
+            }
+            for (long[] cand : chosen) { // RETURNING has no order: hand them out in queue order
+                Delivery d = byId.get(cand[1]);
+                if (d != null) {
+                    out.add(d);
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public void ack(List<Delivery> deliveries) {
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        run("ack", () -> db.write(c -> {
+            delete(c, deliveries);
+            return null;
+        }));
+    }
+
+    /** Deletes acked messages inside the caller's transaction. */
+    static void delete(Connection c, List<Delivery> deliveries) throws SQLException {
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_messages WHERE id = ?")) {
+            for (Delivery d : deliveries) {
+                ps.setLong(1, Long.parseLong(d.tag()));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    SqliteDatabase database() {
+        return db;
+    }
+
+    @Override
+    public void requeue(Delivery d) {
+        long now = now();
+        run("requeue", () -> db.write(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE celeriac_messages SET owner = NULL, available_at = ? WHERE id = ? AND owner = ?")) {
+                ps.setLong(1, now);
+                ps.setLong(2, Long.parseLong(d.tag()));
+                ps.setString(3, owner);
+                return ps.executeUpdate();
+            }
+        }));
+    }
+
+    @Override
+    public void keepAlive(String node, String heartbeatJson) {
+        long now = now();
+        run("keep-alive", () -> db.write(c -> {
+            // Only live leases are renewed: a lapsed one may already be another consumer's.
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE celeriac_messages SET available_at = ? WHERE owner = ? AND available_at > ?")) {
+                ps.setLong(1, now + lease.toMillis());
+                ps.setString(2, owner);
+                ps.setLong(3, now);
+                ps.executeUpdate();
+            }
+            if (heartbeatJson == null) {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_nodes WHERE node = ?")) {
+                    ps.setString(1, node);
+                    ps.executeUpdate();
+                }
+            } else {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_nodes (node, beat, at) VALUES (?, ?, ?)"
+                        + " ON CONFLICT (node) DO UPDATE SET beat = excluded.beat, at = excluded.at")) {
+                    ps.setString(1, node);
+                    ps.setString(2, heartbeatJson);
+                    ps.setLong(3, now);
+                    ps.executeUpdate();
+                }
+            }
+            return null;
+        }));
+    }
+
+    @Override
+    public Map<String, NodeBeat> nodes() {
+        return run("read node heartbeats", () -> db.read(c -> {
+            Map<String, NodeBeat> out = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT node, beat, at FROM celeriac_nodes");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), new NodeBeat(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3))));
+                }
+            }
+            return out;
+        }));
+    }
+
+    @Override
+    public void revoke(String taskId, boolean terminate, Instant expires) {
+        long now = now();
+        run("revoke task " + taskId, () -> db.write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_revoked (task_id, terminate, at, expires_at)"
+                    + " VALUES (?, ?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET terminate = MAX(terminate, excluded.terminate),"
+                    + " at = excluded.at, expires_at = excluded.expires_at")) {
+                ps.setString(1, taskId);
+                ps.setInt(2, terminate ? 1 : 0);
+                ps.setLong(3, now);
+                ps.setLong(4, expires.toEpochMilli());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_revoked WHERE expires_at <= ?")) {
+                ps.setLong(1, now);
+                ps.executeUpdate();
+            }
+            return null;
+        }));
+    }
+
+    @Override
+    public List<Revocation> revocations(Instant since) {
+        long now = now();
+        return run("read revocations", () -> db.read(c -> {
+            List<Revocation> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT task_id, terminate, at FROM celeriac_revoked"
+                    + " WHERE at >= ? AND expires_at > ? ORDER BY at")) {
+                ps.setLong(1, since.toEpochMilli());
+                ps.setLong(2, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Revocation(rs.getString(1), rs.getInt(2) != 0, Instant.ofEpochMilli(rs.getLong(3))));
+                    }
+                }
+            }
+            return out;
+        }));
+    }
+
+    @Override
+    public long purge(String queue) {
+        long now = now();
+        return run("purge queue '" + queue + "'", () -> db.write(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM celeriac_messages WHERE queue = ? AND (owner IS NULL OR available_at <= ?)")) {
+                ps.setString(1, queue);
+                ps.setLong(2, now);
+                return (long) ps.executeUpdate();
+            }
+        }));
+    }
+
+    @Override
+    public long size(String queue) {
+        long now = now();
+        return run("size of queue '" + queue + "'", () -> db.read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*) FROM celeriac_messages WHERE queue = ? AND (owner IS NULL OR available_at <= ?)")) {
+                ps.setString(1, queue);
+                ps.setLong(2, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        }));
+    }
+
+    @Override
+    public String describe() {
+        return url;
+    }
+
+    @Override
+    public void close() {
+        db.release();
+    }
+
+    private static String marks(int n) {
+        return "?" + ",?".repeat(n - 1);
+    }
+
+    interface SqlCall<T> {
+        T call() throws SQLException;
+    }
+
+    private <T> T run(String what, SqlCall<T> call) {
+        try {
+            return call.call();
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
+
+    private BrokerException failure(String what, SQLException e) {
+        return new BrokerException(url + ": " + what + " failed: " + e.getMessage(), true, e);
+    }
+}

@@ -1,0 +1,289 @@
+package io.celeriac.redis;
+
+import io.celeriac.spi.Broker;
+import io.celeriac.spi.BrokerMessage;
+import io.celeriac.spi.Delivery;
+import io.celeriac.spi.NodeBeat;
+import io.celeriac.spi.Revocation;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import redis.clients.jedis.params.ZAddParams;
+
+/**
+ * The Redis broker: {@code redis://[:password@]host:port/db}, {@code rediss://…} (TLS),
+ * {@code redis-sentinel://host:port,…/db?master=NAME}.
+ *
+ * <ul>
+ *   <li>Layout as kombu's: a queue is the list named after it (priorities 0–2), with
+ *       {@code NAME\x06\x163}, {@code \x06\x166}, {@code \x06\x169} for the higher buckets; messages are
+ *       LPUSHed kombu envelopes, so Python Celery clients and workers share the queues.</li>
+ *   <li>No loss window: a reservation pops the message and records it in flight
+ *       ({@code celeriac.unacked}, with a lease in {@code celeriac.unacked_index}) in one Lua script.
+ *       Leases are renewed with each heartbeat; a dead worker's messages go back to the head of
+ *       their list {@code broker_recovery_timeout} after its last renewal (not kombu's hour).</li>
+ *   <li>ETA and countdown messages, and retries, wait in {@code celeriac.delayed.QUEUE} (a sorted
+ *       set by due time) and are moved to their list by the first reservation after they are due.</li>
+ *   <li>Kombu's own {@code unacked} entries (Python consumers') are restored after
+ *       {@code broker_visibility_timeout}, as kombu's restore does.</li>
+ *   <li>Waiting: workers sleep until a publish on {@code celeriac.wake} (sent by Celeriac producers)
+ *       or, for producers that do not send one (Python's), a short poll.</li>
+ * </ul>
+ */
+final class RedisBroker implements Broker {
+    /** Idle workers look at the queues this often even without a wake-up (messages from Python producers). */
+    private static final long POLL_MS = 20;
+    private static final long RECOVER_EVERY_MS = 1000;
+
+    private final RedisConnection redis;
+    private final Duration lease;
+    private final Duration visibility;
+    private final Clock clock;
+    private final Set<String> held = ConcurrentHashMap.newKeySet();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition woken = lock.newCondition();
+    private final Consumer<String> wake = q -> signal();
+    private volatile long wakes;
+    private volatile long nextRecovery;
+
+    RedisBroker(RedisConnection redis, Duration lease, Duration visibility, Clock clock) {
+        this.redis = redis;
+        this.lease = lease;
+        this.visibility = visibility;
+        this.clock = clock;
+    }
+
+    static String key(String queue, int priority) {
+        int p = Math.max(0, Math.min(9, priority));
+        int bucket = p >= 9 ? 9 : p >= 6 ? 6 : p >= 3 ? 3 : 0;
+        return bucket == 0 ? queue : queue + "\u0006\u0016" + bucket;
+    }
+
+    static String bucket(int priority) {
+        int p = Math.max(0, Math.min(9, priority));
+        return Integer.toString(p >= 9 ? 9 : p >= 6 ? 6 : p >= 3 ? 3 : 0);
+    }
+
+    @Override
+    public void publish(String queue, BrokerMessage m) {
+        long now = clock.millis();
+        String eta = m.eta() != null && m.eta().toEpochMilli() > now ? Long.toString(m.eta().toEpochMilli()) : "";
+        redis.call("publish to queue '" + queue + "'",
+                c -> redis.script("publish", List.of(), List.of(queue, bucket(m.priority()), eta, m.payload())));
+    }
+
+    @Override
+    public List<Delivery> reserve(List<String> queues, int max, Duration wait) throws InterruptedException {
+        if (queues.isEmpty() || max <= 0) {
+            return List.of();
+        }
+        redis.listen(RedisConnection.WAKE, wake);
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            long seen = wakes;
+            recoverIfDue();
+            long now = clock.millis();
+            List<String> args = new ArrayList<>(3 + queues.size());
+            args.add(Long.toString(now));
+            args.add(Long.toString(lease.toMillis()));
+            args.add(Integer.toString(max));
+            args.addAll(queues);
+            List<?> r = (List<?>) redis.call("reserve from " + queues, c -> redis.script("reserve", List.of(), args));
+            long nextDue = ((Number) r.get(0)).longValue();
+            if (r.size() > 1) {
+                List<Delivery> out = new ArrayList<>((r.size() - 1) / 4);
+                for (int i = 1; i + 3 < r.size(); i += 4) {
+                    String tag = (String) r.get(i + 1);
+                    out.add(new Delivery((String) r.get(i), (String) r.get(i + 3), tag, ((Number) r.get(i + 2)).intValue()));
+                    held.add(tag);
+                }
+                return out;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return List.of();
+            }
+            long sleep = Math.min(left, TimeUnit.MILLISECONDS.toNanos(POLL_MS));
+            if (nextDue > 0) {
+                sleep = Math.min(sleep, Math.max(0, TimeUnit.MILLISECONDS.toNanos(nextDue - now)));
+            }
+            lock.lock();
+            try {
+                if (wakes == seen && sleep > 0) {
+                    woken.awaitNanos(sleep);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void signal() {
+        lock.lock();
+        try {
+            wakes++;
+            woken.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Dead consumers' messages go back, checked at most once a second per broker instance. */
+    private void recoverIfDue() {
+        long now = clock.millis();
+        if (now < nextRecovery) {
+            return;
+        }
+        nextRecovery = now + RECOVER_EVERY_MS;
+        redis.call("recover lapsed leases", c -> redis.script("recover", List.of(),
+                List.of(Long.toString(now), Long.toString(visibility.toMillis()))));
+    }
+
+    @Override
+    public void ack(List<Delivery> deliveries) {
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        List<String> args = new ArrayList<>(deliveries.size() + 2);
+        args.add("1");
+        args.add("0");
+        deliveries.forEach(d -> args.add(d.tag()));
+        redis.call("ack", c -> redis.script("store_ack", List.of(), args));
+        deliveries.forEach(d -> held.remove(d.tag()));
+    }
+
+    /** Deliveries acked by someone else on this connection (the result store's store-and-ack). */
+    void released(List<Delivery> deliveries) {
+        deliveries.forEach(d -> held.remove(d.tag()));
+    }
+
+    RedisConnection connection() {
+        return redis;
+    }
+
+    @Override
+    public void requeue(Delivery d) {
+        redis.call("requeue", c -> redis.script("requeue", List.of(), List.of(d.tag())));
+        held.remove(d.tag());
+    }
+
+    @Override
+    public void keepAlive(String node, String heartbeatJson) {
+        long now = clock.millis();
+        redis.call("keep-alive", c -> {
+            if (!held.isEmpty()) {
+                Map<String, Double> scores = new HashMap<>();
+                double deadline = now + lease.toMillis();
+                held.forEach(t -> scores.put(t, deadline));
+                c.zadd("celeriac.unacked_index", scores, ZAddParams.zAddParams().xx());
+            }
+            if (heartbeatJson == null) {
+                c.hdel("celeriac.nodes", node);
+            } else {
+                c.hset("celeriac.nodes", node, now + "\n" + heartbeatJson);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Map<String, NodeBeat> nodes() {
+        Map<String, String> raw = redis.call("read node heartbeats", c -> c.hgetAll("celeriac.nodes"));
+        Map<String, NodeBeat> out = new HashMap<>();
+        raw.forEach((node, v) -> {
+            int nl = v.indexOf('\n');
+            if (nl > 0) {
+                out.put(node, new NodeBeat(node, v.substring(nl + 1), Instant.ofEpochMilli(Long.parseLong(v.substring(0, nl)))));
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public void revoke(String taskId, boolean terminate, Instant expires) {
+        long now = clock.millis();
+        redis.call("revoke task " + taskId, c -> {
+            String old = c.hget("celeriac.revoked.info", taskId);
+            boolean t = terminate || (old != null && old.startsWith("1"));
+            c.hset("celeriac.revoked.info", taskId, (t ? "1" : "0") + "|" + expires.toEpochMilli());
+            c.zadd("celeriac.revoked", now, taskId);
+            return null;
+        });
+    }
+
+    @Override
+    public List<Revocation> revocations(Instant since) {
+        long now = clock.millis();
+        return redis.call("read revocations", c -> {
+            List<Revocation> out = new ArrayList<>();
+            var ids = c.zrangeByScoreWithScores("celeriac.revoked", since.toEpochMilli(), Double.POSITIVE_INFINITY);
+            for (var t : ids) {
+                String info = c.hget("celeriac.revoked.info", t.getElement());
+                if (info == null) {
+                    continue;
+                }
+                long until = Long.parseLong(info.substring(info.indexOf('|') + 1));
+                if (until <= now) {
+                    c.zrem("celeriac.revoked", t.getElement());
+                    c.hdel("celeriac.revoked.info", t.getElement());
+                    continue;
+                }
+                out.add(new Revocation(t.getElement(), info.startsWith("1"), Instant.ofEpochMilli((long) t.getScore())));
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public long purge(String queue) {
+        return redis.call("purge queue '" + queue + "'", c -> {
+            long n = 0;
+            for (int p : new int[] {0, 3, 6, 9}) {
+                String k = key(queue, p);
+                n += c.llen(k);
+                c.del(k);
+            }
+            n += c.zcard("celeriac.delayed." + queue);
+            c.del("celeriac.delayed." + queue);
+            return n;
+        });
+    }
+
+    @Override
+    public long size(String queue) {
+        return redis.call("size of queue '" + queue + "'", c -> {
+            long n = 0;
+            for (int p : new int[] {0, 3, 6, 9}) {
+                n += c.llen(key(queue, p));
+            }
+            return n + c.zcard("celeriac.delayed." + queue);
+        });
+    }
+
+    /** As Celery: a client's ETA task goes on its queue at once, where Python workers can see it too. */
+    @Override
+    public boolean etaOnQueue() {
+        return true;
+    }
+
+    @Override
+    public String describe() {
+        return redis.safeUrl;
+    }
+
+    @Override
+    public void close() {
+        redis.unlisten(RedisConnection.WAKE, wake);
+        redis.release();
+    }
+}

@@ -1,0 +1,180 @@
+package io.celeriac.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.Apps;
+import io.celeriac.Celeriac;
+import io.celeriac.RetryPolicy;
+import io.celeriac.TaskDefinition;
+import io.celeriac.TaskRegistry;
+import io.celeriac.config.Config;
+import io.celeriac.protocol.CeleryTime;
+import io.celeriac.protocol.Json;
+import io.celeriac.protocol.MessageCodec;
+import io.celeriac.protocol.TaskMessage;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The main loop of a process-pool child: load the app, then run one task at a time as the parent
+ * asks, and answer with its outcome. The parent does everything else (broker, results, acks,
+ * hard limits), so a child that dies loses nothing but the task it was running.
+ */
+public final class ChildMain {
+    private ChildMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        // The protocol owns the real stdout; anything a task prints goes to stderr (the worker's log).
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
+        System.setOut(System.err);
+        DataInputStream in = new DataInputStream(new BufferedInputStream(System.in, 1 << 16));
+        exitWhenParentDies();
+
+        ObjectNode init = Frames.read(in);
+        if (init == null || !"init".equals(init.path("op").asText())) {
+            System.exit(3);
+        }
+        Thread.currentThread().setName("celeriac-child-" + init.path("index").asInt());
+        Config config = settings(init.get("settings"));
+        TaskRegistry registry = Apps.load(config);
+        WorkerOptions options = WorkerOptions.from(config);
+        Lazy app = new Lazy(config, registry);
+        HealthCheckTask.register(registry, app, options);
+
+        ObjectNode ready = Json.NODES.objectNode();
+        ready.put("op", "ready");
+        ready.put("pid", ProcessHandle.current().pid());
+        Frames.write(out, ready);
+
+        while (true) {
+            ObjectNode frame = Frames.read(in);
+            if (frame == null || "exit".equals(frame.path("op").asText())) {
+                app.close();
+                System.exit(0);
+            }
+            TaskMessage m = MessageCodec.decode(frame.get("payload").asText());
+            Outcome outcome;
+            Optional<TaskDefinition> task = registry.find(m.task());
+            if (task.isEmpty()) { // the parent checks first; an app that differs between the two is a setup error
+                outcome = new Outcome.Failure(io.celeriac.protocol.ExceptionInfo.of("NotRegistered", "celery.exceptions", m.task()));
+            } else {
+                RequestContext ctx = new RequestContext(m, options.nodeName(), RetryPolicy.of(task.get().options(), config),
+                        Clock.systemUTC(), app);
+                outcome = TaskRunner.run(task.get(), ctx, Duration.ofMillis(frame.path("soft_ms").asLong()));
+            }
+            Frames.write(out, encode(outcome));
+        }
+    }
+
+    static ObjectNode encode(Outcome outcome) {
+        ObjectNode o = Json.NODES.objectNode();
+        if (outcome instanceof Outcome.Success s) {
+            o.put("op", "success");
+            o.set("value", s.value());
+        } else if (outcome instanceof Outcome.RetryLater r) {
+            o.put("op", "retry");
+            o.put("eta", CeleryTime.format(r.eta()));
+            o.set("exc", r.cause() == null ? null : exc(r.cause()));
+        } else if (outcome instanceof Outcome.Failure f) {
+            o.put("op", "failure");
+            o.set("exc", exc(f.exception()));
+        } else {
+            throw new IllegalArgumentException("a child does not report " + outcome);
+        }
+        return o;
+    }
+
+    private static ObjectNode exc(io.celeriac.protocol.ExceptionInfo e) {
+        ObjectNode j = e.toJson();
+        j.put("traceback", e.traceback());
+        return j;
+    }
+
+    /** The parent's view of a child's answer. */
+    static Outcome decode(ObjectNode frame) {
+        switch (frame.path("op").asText()) {
+            case "success":
+                return new Outcome.Success(frame.get("value"));
+            case "retry":
+                JsonNode exc = frame.get("exc");
+                return new Outcome.RetryLater(CeleryTime.parse(frame.get("eta").asText()),
+                        exc == null || exc.isNull() ? null : exceptionOf(exc));
+            case "failure":
+                return new Outcome.Failure(exceptionOf(frame.get("exc")));
+            default:
+                return new Outcome.Lost("the child sent an unknown frame: " + frame);
+        }
+    }
+
+    private static io.celeriac.protocol.ExceptionInfo exceptionOf(JsonNode exc) {
+        JsonNode tb = exc.get("traceback");
+        return io.celeriac.protocol.ExceptionInfo.fromJson(exc, tb == null || tb.isNull() ? null : tb.asText());
+    }
+
+    private static Config settings(JsonNode settings) {
+        Config.Builder b = Config.builder();
+        if (settings != null) {
+            for (Map.Entry<String, JsonNode> e : settings.properties()) {
+                b.setRaw(e.getKey(), Json.MAPPER.convertValue(e.getValue(), Object.class), "the parent worker");
+            }
+        }
+        return b.build();
+    }
+
+    /** If the parent is killed (even with SIGKILL) its children must not linger. */
+    private static void exitWhenParentDies() {
+        Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        if (parent.isEmpty()) {
+            return;
+        }
+        Thread watch = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!parent.get().isAlive()) {
+                    Runtime.getRuntime().halt(4);
+                }
+            }
+        }, "celeriac-parent-watch");
+        watch.setDaemon(true);
+        watch.start();
+    }
+
+    /** The app's client in a child, opened on first use (most tasks never send tasks). */
+    static final class Lazy implements java.util.function.Supplier<Celeriac> {
+        private final Config config;
+        private final TaskRegistry registry;
+        private Celeriac app;
+
+        Lazy(Config config, TaskRegistry registry) {
+            this.config = config;
+            this.registry = registry;
+        }
+
+        @Override
+        public synchronized Celeriac get() {
+            if (app == null) {
+                app = Celeriac.open(config, registry);
+            }
+            return app;
+        }
+
+        synchronized void close() {
+            if (app != null) {
+                app.close();
+            }
+        }
+    }
+}

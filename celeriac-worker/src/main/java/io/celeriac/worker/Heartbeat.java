@@ -1,0 +1,133 @@
+package io.celeriac.worker;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.protocol.Json;
+import io.celeriac.spi.Broker;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every {@code worker_heartbeat_interval}: renews the leases of the messages this worker holds and
+ * records its heartbeat, in Celery's {@code worker-heartbeat} event shape plus what {@code health}
+ * needs (last poll, last task done). The loop survives any error: a missed beat is logged, not fatal.
+ */
+final class Heartbeat implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
+
+    private final Broker broker;
+    private final WorkerOptions options;
+    private final WorkerStats stats;
+    private final WorkerPool pool;
+    private final List<String> registered;
+    private final Runnable onBeat;
+    private final ScheduledExecutorService timer;
+    private final AtomicLong clock = new AtomicLong();
+    private volatile boolean failing;
+
+    Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat) {
+        this.broker = broker;
+        this.options = options;
+        this.stats = stats;
+        this.pool = pool;
+        this.registered = registered;
+        this.onBeat = onBeat;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "celeriac-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    void start() {
+        long ms = options.heartbeatInterval().toMillis();
+        beat("worker-online");
+        timer.scheduleAtFixedRate(() -> beat("worker-heartbeat"), ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    private void beat(String type) {
+        try {
+            onBeat.run();
+            broker.keepAlive(options.nodeName(), json(type));
+            if (failing) {
+                log.warn("heartbeat: broker {} reachable again", broker.describe());
+                failing = false;
+            }
+        } catch (Throwable t) {
+            if (!failing) {
+                log.warn("heartbeat: cannot record heartbeat on {}: {}; leases may lapse and tasks be redelivered",
+                        broker.describe(), t.getMessage());
+                failing = true;
+            }
+        }
+    }
+
+    String json(String type) {
+        return Json.write(state(type));
+    }
+
+    /** The worker's state, in the event shape of {@code type} (worker-heartbeat, stats, …). */
+    ObjectNode state(String type) {
+        ObjectNode o = Json.NODES.objectNode();
+        o.put("hostname", options.nodeName());
+        o.put("utcoffset", 0);
+        o.put("pid", ProcessHandle.current().pid());
+        o.put("clock", clock.incrementAndGet());
+        o.put("freq", options.heartbeatInterval().toMillis() / 1000.0);
+        o.put("active", stats.active());
+        o.put("processed", stats.received());
+        o.set("loadavg", loadAverage());
+        o.put("sw_ident", "celeriac");
+        o.put("sw_ver", Worker.VERSION);
+        o.put("sw_sys", System.getProperty("os.name"));
+        o.put("timestamp", System.currentTimeMillis() / 1000.0);
+        o.put("type", type);
+        // Celeriac's own fields, for status and health:
+        o.put("pool", pool.describe());
+        o.set("pool_stats", Json.toTree(pool.stats()));
+        o.put("concurrency", options.concurrency());
+        o.set("queues", Json.toTree(options.queues()));
+        o.set("registered", Json.toTree(registered));
+        o.put("succeeded", stats.succeeded());
+        o.put("failed", stats.failed());
+        o.put("retried", stats.retried());
+        o.put("last_poll", stats.lastPollMillis() / 1000.0);
+        o.put("last_task_done", stats.lastTaskDoneMillis() / 1000.0);
+        return o;
+    }
+
+    /** The 1, 5 and 15 minute load averages, as Celery reports them (Linux: /proc/loadavg). */
+    private static com.fasterxml.jackson.databind.node.ArrayNode loadAverage() {
+        var out = Json.NODES.arrayNode();
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim().split("\\s+");
+            for (int i = 0; i < 3; i++) {
+                out.add(Double.parseDouble(f[i]));
+            }
+        } catch (Exception notLinux) {
+            double one = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            out.removeAll();
+            out.add(one).add(one).add(one); // only the 1-minute figure is available here
+        }
+        return out;
+    }
+
+    /** Stops beating and records that the node went offline. */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(5, TimeUnit.SECONDS);
+            broker.keepAlive(options.nodeName(), null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("heartbeat: could not record going offline: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,302 @@
+package io.celeriac.worker;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.TaskDefinition;
+import io.celeriac.config.Settings;
+import io.celeriac.protocol.Json;
+import io.celeriac.protocol.MessageCodec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code worker_pool: process}, the default (Celery's prefork): {@code worker_concurrency} child
+ * JVMs, each running one task at a time, spoken to over pipes ({@link Frames}).
+ *
+ * <ul>
+ *   <li>Hard time limit: the child is sent SIGTERM, then SIGKILL after {@code worker_child_kill_grace};
+ *       the task is FAILURE {@code TimeLimitExceeded} and a fresh child takes its place.</li>
+ *   <li>A child that dies mid-task gives {@link Outcome.Lost}; the worker decides between
+ *       WorkerLostError and requeueing.</li>
+ *   <li>Recycling: after {@code worker_max_tasks_per_child} tasks, or above
+ *       {@code worker_max_memory_per_child} KiB resident, a child retires after its task; with
+ *       recycling on, one spare child is kept started ahead so a retirement does not stall a slot.</li>
+ * </ul>
+ */
+final class ProcessPool implements WorkerPool {
+    private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
+
+    private final WorkerOptions options;
+    private final List<String> command;
+    private final ClassDataArchive archive;
+    private final Map<String, Object> settings;
+    private final Duration aliveTimeout;
+    private final Duration killGrace;
+    private final int target;
+    private final LinkedBlockingQueue<ChildProcess> idle = new LinkedBlockingQueue<>();
+    private final Set<ChildProcess> all = ConcurrentHashMap.newKeySet();
+    private final Map<RequestContext, ChildProcess> busy = new ConcurrentHashMap<>();
+    private final ExecutorService starter;
+    private final AtomicInteger nextIndex = new AtomicInteger();
+    private final AtomicLong started = new AtomicLong();
+    private final AtomicLong retired = new AtomicLong();
+    private final AtomicLong lost = new AtomicLong();
+    private final AtomicLong timeLimitKills = new AtomicLong();
+    private volatile boolean closing;
+    private volatile long startFailureBackoffMs;
+
+    ProcessPool(WorkerOptions options) {
+        this.options = options;
+        this.aliveTimeout = options.config().get(Settings.WORKER_PROC_ALIVE_TIMEOUT);
+        this.killGrace = options.config().get(Settings.WORKER_CHILD_KILL_GRACE);
+        boolean recycling = options.maxTasksPerChild() > 0 || options.maxMemoryPerChildKib() > 0;
+        // With recycling, children are replaced all the time: keep one spare per slot warming up, and
+        // start them two at a time, so a retiring child's slot rarely waits for a JVM to start.
+        int spares = recycling ? Math.max(1, options.concurrency()) : 0;
+        this.target = options.concurrency() + spares;
+        this.starter = Executors.newFixedThreadPool(recycling ? 2 : 1, ThreadPool.platformThreads("celeriac-pool-starter-"));
+        this.settings = options.config().explicitValues();
+        this.command = command(options.config().get(Settings.WORKER_CHILD_JAVA_OPTIONS), options.config().get(Settings.LOG_LEVEL));
+        this.archive = options.config().get(Settings.WORKER_CHILD_CLASS_DATA_SHARING) ? ClassDataArchive.forCommand(command) : null;
+    }
+
+    private List<String> command(String javaOptions, String logLevel) {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        // JVM warnings go to stdout by default, which is the protocol's channel: send them to the log.
+        cmd.add("-Xlog:disable");
+        cmd.add("-Xlog:all=warning:stderr:uptime,level,tags");
+        for (String o : javaOptions.trim().split("\\s+")) {
+            if (!o.isEmpty()) {
+                cmd.add(o);
+            }
+        }
+        cmd.add("-Dceleriac.log_level=" + ("WARNING".equals(logLevel) ? "WARN" : logLevel));
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(ChildMain.class.getName());
+        return cmd;
+    }
+
+    /** The command for the next child: with the class-data archive when there is one (see {@link ClassDataArchive}). */
+    private List<String> nextCommand() {
+        return archive == null ? command : archive.command(command);
+    }
+
+    @Override
+    public String describe() {
+        return "process (" + options.concurrency() + " child JVMs"
+                + (options.maxTasksPerChild() > 0 ? ", recycled every " + options.maxTasksPerChild() + " tasks" : "")
+                + (options.maxMemoryPerChildKib() > 0 ? ", or above " + options.maxMemoryPerChildKib() + " KiB" : "") + ")";
+    }
+
+    @Override
+    public ThreadFactory slotThreads() {
+        return ThreadPool.platformThreads("celeriac-slot-");
+    }
+
+    @Override
+    public void start() {
+        if (archive != null) {
+            archive.ensure(command, settings, aliveTimeout);
+        }
+        for (int i = 0; i < target; i++) {
+            spawn();
+        }
+    }
+
+    /** Starts one child in the background; on failure, tries again with back-off until the pool closes. */
+    private void spawn() {
+        if (closing) {
+            return;
+        }
+        starter.execute(() -> {
+            while (!closing) {
+                int index = nextIndex.incrementAndGet();
+                try {
+                    ChildProcess c = ChildProcess.start(index, nextCommand(), settings, aliveTimeout);
+                    started.incrementAndGet();
+                    startFailureBackoffMs = 0;
+                    all.add(c);
+                    idle.add(c);
+                    if (closing) {
+                        c.retire();
+                    }
+                    return;
+                } catch (InterruptedException e) {
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    startFailureBackoffMs = startFailureBackoffMs == 0 ? 500 : Math.min(startFailureBackoffMs * 2, 30_000);
+                    log.error("process pool: {}; trying again in {} ms", e.getMessage(), startFailureBackoffMs);
+                    try {
+                        Thread.sleep(startFailureBackoffMs);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Takes an idle, living child, replacing dead ones found on the way. */
+    private ChildProcess checkOut() throws InterruptedException {
+        while (true) {
+            ChildProcess c = idle.take();
+            if (c.alive()) {
+                return c;
+            }
+            discard(c, "died while idle (" + c.exitDescription() + ")");
+        }
+    }
+
+    private void discard(ChildProcess c, String why) {
+        if (all.remove(c)) {
+            log.warn("process pool: child {} (pid {}) {}; starting a replacement", c.index, c.pid(), why);
+            spawn();
+        }
+    }
+
+    @Override
+    public Outcome execute(TaskDefinition task, RequestContext ctx, Duration softLimit, Duration hardLimit) throws InterruptedException {
+        ObjectNode run = Json.NODES.objectNode();
+        run.put("op", "run");
+        run.put("payload", MessageCodec.encode(ctx.message()));
+        run.put("soft_ms", softLimit.toMillis());
+        ChildProcess c;
+        while (true) { // a child found dead when handed the task had not started it: use another
+            c = checkOut();
+            synchronized (ctx) {
+                if (ctx.terminated()) { // revoked with terminate while waiting for a child
+                    idle.add(c);
+                    return new Outcome.Lost("terminated before it started");
+                }
+                busy.put(ctx, c);
+            }
+            try {
+                c.send(run);
+                break;
+            } catch (IOException e) {
+                busy.remove(ctx);
+                c.kill(Duration.ZERO);
+                discard(c, "could not be given a task (" + c.exitDescription() + ")");
+            }
+        }
+        try {
+            ObjectNode reply = c.await(hardLimit);
+            if (reply == null) { // the hard limit passed first
+                timeLimitKills.incrementAndGet();
+                log.error("Task {}[{}] hit its hard time limit of {} s: killing child {} (pid {})", ctx.taskName(), ctx.id(),
+                        hardLimit.toMillis() / 1000.0, c.index, c.pid());
+                c.kill(killGrace);
+                discard(c, "was killed at the hard time limit");
+                return new Outcome.Failure(TimeLimits.exceeded(ctx, hardLimit));
+            }
+            if (ChildProcess.isGone(reply)) {
+                String how = c.exitDescription();
+                if (!ctx.terminated()) {
+                    lost.incrementAndGet();
+                }
+                discard(c, (ctx.terminated() ? "was killed to terminate " : "died running ") + ctx.taskName() + "[" + ctx.id() + "] (" + how + ")");
+                return new Outcome.Lost("Worker exited prematurely: " + how + " (child " + c.index + ", pid " + c.pid() + ")");
+            }
+            c.tasksRun++;
+            recycleOrReturn(c);
+            return ChildMain.decode(reply);
+        } catch (InterruptedException e) {
+            // cold shutdown while the task runs: its message is being given back, so stop it
+            c.kill(Duration.ZERO);
+            discard(c, "was stopped by a cold shutdown");
+            throw e;
+        } finally {
+            busy.remove(ctx);
+        }
+    }
+
+    private void recycleOrReturn(ChildProcess c) {
+        String why = null;
+        if (options.maxTasksPerChild() > 0 && c.tasksRun >= options.maxTasksPerChild()) {
+            why = "ran " + c.tasksRun + " tasks (worker_max_tasks_per_child)";
+        } else if (options.maxMemoryPerChildKib() > 0) {
+            long rss = c.rssKib();
+            if (rss > options.maxMemoryPerChildKib()) {
+                why = "uses " + rss + " KiB resident (worker_max_memory_per_child " + options.maxMemoryPerChildKib() + ")";
+            }
+        }
+        if (why == null && !closing) {
+            idle.add(c);
+            return;
+        }
+        if (why != null) {
+            retired.incrementAndGet();
+            log.info("process pool: child {} (pid {}) {}: retiring it", c.index, c.pid(), why);
+        }
+        all.remove(c);
+        c.retire();
+        spawn();
+    }
+
+    @Override
+    public void terminate(RequestContext ctx) {
+        ChildProcess c;
+        synchronized (ctx) { // see execute: a run is either not started yet, or registered in busy
+            ctx.markTerminated();
+            c = busy.get(ctx);
+        }
+        if (c != null) {
+            c.kill(Duration.ZERO);
+        }
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("implementation", "process");
+        m.put("max-concurrency", options.concurrency());
+        m.put("processes", all.stream().filter(ChildProcess::alive).map(ChildProcess::pid).sorted().toList());
+        m.put("max-tasks-per-child", options.maxTasksPerChild() > 0 ? options.maxTasksPerChild() : "N/A");
+        m.put("max-memory-per-child", options.maxMemoryPerChildKib() > 0 ? options.maxMemoryPerChildKib() : "N/A");
+        m.put("children_started", started.get());
+        m.put("children_retired", retired.get());
+        m.put("children_lost", lost.get());
+        m.put("time_limit_kills", timeLimitKills.get());
+        return m;
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        starter.shutdownNow();
+        List<ChildProcess> children = new ArrayList<>(all);
+        for (ChildProcess c : children) {
+            c.retire();
+        }
+        for (ChildProcess c : children) {
+            try {
+                if (!c.waitForExit(Duration.ofSeconds(5))) {
+                    c.kill(Duration.ZERO);
+                }
+            } catch (InterruptedException e) {
+                c.kill(Duration.ZERO);
+                Thread.currentThread().interrupt();
+            }
+        }
+        all.clear();
+        idle.clear();
+    }
+}

@@ -1,0 +1,72 @@
+package io.celeriac.worker;
+
+import io.celeriac.spi.Broker;
+import io.celeriac.spi.Revocation;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What this worker knows of revoked task ids, kept fresh from the broker: before a task starts
+ * (at most every {@link #FRESH_NANOS}) and with every heartbeat. New revocations with terminate are
+ * handed to {@code onTerminate}, which stops the run if it is here.
+ */
+final class Revocations {
+    private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
+    /** A revoke older than this is certainly seen before a task starts. */
+    static final long FRESH_NANOS = 20_000_000;
+    /** Clocks of the processes sharing a broker may differ a little: read back this far. */
+    private static final long OVERLAP_MS = 5_000;
+
+    private final Broker broker;
+    private final Consumer<Revocation> onTerminate;
+    private final Map<String, Revocation> known = new ConcurrentHashMap<>();
+    private Instant cursor = Instant.EPOCH;
+    private volatile long refreshedAt = Long.MIN_VALUE;
+
+    Revocations(Broker broker, Consumer<Revocation> onTerminate) {
+        this.broker = broker;
+        this.onTerminate = onTerminate;
+    }
+
+    /** Whether {@code taskId} is revoked; refreshes first unless that was done moments ago. */
+    boolean isRevoked(String taskId) {
+        if (System.nanoTime() - refreshedAt > FRESH_NANOS) {
+            refresh();
+        }
+        return known.containsKey(taskId);
+    }
+
+    /** Whether {@code taskId} is known to be revoked with terminate (no refresh). */
+    boolean knownTerminate(String taskId) {
+        Revocation r = known.get(taskId);
+        return r != null && r.terminate();
+    }
+
+    synchronized void refresh() {
+        List<Revocation> fresh;
+        try {
+            fresh = broker.revocations(cursor.minusMillis(OVERLAP_MS));
+        } catch (RuntimeException e) {
+            log.warn("could not read revocations from {}: {}", broker.describe(), e.getMessage());
+            return;
+        }
+        refreshedAt = System.nanoTime();
+        for (Revocation r : fresh) {
+            Revocation old = known.put(r.taskId(), r);
+            if (r.at().isAfter(cursor)) {
+                cursor = r.at();
+            }
+            if (r.terminate() && (old == null || !old.terminate())) {
+                onTerminate.accept(r);
+            }
+        }
+        if (known.size() > 100_000) { // bound memory: keep what the broker still holds
+            known.keySet().retainAll(broker.revocations(Instant.EPOCH).stream().map(Revocation::taskId).toList());
+        }
+    }
+}

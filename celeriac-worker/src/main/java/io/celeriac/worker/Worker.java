@@ -1,0 +1,338 @@
+package io.celeriac.worker;
+
+import io.celeriac.Celeriac;
+import io.celeriac.TaskRegistry;
+import io.celeriac.spi.Broker;
+import io.celeriac.spi.Delivery;
+import io.celeriac.spi.ResultStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker: consumes queues, runs tasks in a pool, records results, acks, beats.
+ *
+ * <p>Services start in order (heartbeat, slots, consumer) and stop in reverse. One consumer thread
+ * reserves up to {@code concurrency × prefetch_multiplier} messages into a local buffer, and
+ * {@code concurrency} slot threads each take one at a time through {@link RequestHandler}.
+ *
+ * <p>{@link #shutdown()} is Celery's warm shutdown: stop consuming, give buffered messages back to
+ * the broker, let running tasks finish (and be acked), go offline. {@link #shutdownNow()} is the
+ * cold one: also give back the messages of running tasks, at once, so another worker runs them.
+ */
+public final class Worker {
+    public static final String VERSION = "0.1.0";
+    private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
+    private static final Duration POLL_SLICE = Duration.ofMillis(250);
+
+    private final WorkerOptions options;
+    private final TaskRegistry registry;
+    private final Broker broker;
+    private final WorkerPool pool;
+    private final WorkerStats stats = new WorkerStats();
+    private final RequestHandler handler;
+    private final Finisher finisher;
+    private final Heartbeat heartbeat;
+    private final Revocations revocations;
+    private final ControlServer control;
+    private final LinkedBlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
+    private final Map<Delivery, Thread> running = new ConcurrentHashMap<>();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    /** Messages reserved and not yet run to the end (buffered + running): bounded by the prefetch limit. */
+    private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
+    private final List<Thread> slots = new ArrayList<>();
+    private Thread consumer;
+    private volatile boolean consuming;
+    private volatile boolean accepting;
+    private volatile boolean cold;
+
+    public Worker(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results, Clock clock) {
+        this.options = Objects.requireNonNull(options);
+        this.registry = Objects.requireNonNull(registry);
+        this.broker = Objects.requireNonNull(broker);
+        Celeriac app = new Celeriac(options.config(), registry, broker, results, clock);
+        HealthCheckTask.register(registry, () -> app, options);
+        this.pool = "threads".equals(options.pool()) ? new ThreadPool() : new ProcessPool(options);
+        this.finisher = new Finisher(results, broker, () -> cold);
+        this.revocations = new Revocations(broker, r -> terminate(r.taskId()));
+        this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
+                revocations, () -> app);
+        this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh);
+        this.control = new ControlServer(broker, options.nodeName(), () -> heartbeat.state("stats"));
+    }
+
+    private void terminate(String taskId) {
+        if (handler != null) {
+            handler.terminate(taskId);
+        }
+    }
+
+    public WorkerOptions options() {
+        return options;
+    }
+
+    public WorkerStats stats() {
+        return stats;
+    }
+
+    /** "threads (virtual)", "process (2 child JVMs)" and the like. */
+    public String poolDescription() {
+        return pool.describe();
+    }
+
+    /** The pool's own figures (child pids, recycled children, time-limit kills, stuck threads, …). */
+    public Map<String, Object> poolStats() {
+        return pool.stats();
+    }
+
+    public synchronized void start() {
+        if (consumer != null) {
+            throw new IllegalStateException("worker already started");
+        }
+        warnOnDuplicateNodeName();
+        pool.start();
+        heartbeat.start();
+        control.start();
+        finisher.start();
+        accepting = true;
+        consuming = true;
+        for (int i = 0; i < options.concurrency(); i++) {
+            Thread t = pool.slotThreads().newThread(this::slotLoop);
+            slots.add(t);
+            t.start();
+        }
+        consumer = new Thread(this::consumeLoop, "celeriac-consumer");
+        consumer.setDaemon(true);
+        consumer.start();
+        Thread reaper = new Thread(this::awaitSlotsThenGoOffline, "celeriac-shutdown");
+        reaper.setDaemon(true);
+        reaper.start();
+        log.info("{} ready: pool {}, concurrency {}, queues {}", options.nodeName(), pool.describe(),
+                options.concurrency(), options.queues());
+    }
+
+    private void warnOnDuplicateNodeName() {
+        try {
+            var other = broker.nodes().get(options.nodeName());
+            long fresh = 3 * options.heartbeatInterval().toMillis();
+            if (other != null && System.currentTimeMillis() - other.at().toEpochMilli() < fresh && !deadHereBefore(other.json())) {
+                log.warn("another worker named {} sent a heartbeat {} ms ago; give each worker its own name"
+                        + " (--hostname) or their heartbeats will mix", options.nodeName(),
+                        System.currentTimeMillis() - other.at().toEpochMilli());
+            }
+        } catch (RuntimeException e) {
+            log.debug("could not check for duplicate node names: {}", e.getMessage());
+        }
+    }
+
+    /** A heartbeat left by a process of this host that has died (a worker restarted after a crash). */
+    private static boolean deadHereBefore(String beat) {
+        try {
+            long pid = io.celeriac.protocol.Json.read(beat).path("pid").asLong(-1);
+            return pid > 0 && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true);
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private void consumeLoop() {
+        long backoff = 0;
+        long lastLog = 0;
+        while (consuming) {
+            try {
+                int free = options.prefetchLimit() - held.get();
+                // Refill in batches (one claim for several messages) unless the slots are starving.
+                boolean starving = buffer.isEmpty();
+                if (free <= 0 || (!starving && free < (options.prefetchLimit() + 1) / 2)) {
+                    synchronized (buffer) {
+                        buffer.wait(10); // woken when a slot finishes a message
+                    }
+                    continue;
+                }
+                List<Delivery> got = broker.reserve(options.queues(), free, POLL_SLICE);
+                stats.lastPollMillis = System.currentTimeMillis();
+                if (backoff > 0) {
+                    log.warn("broker {} reachable again; consuming", broker.describe());
+                    backoff = 0;
+                }
+                if (!got.isEmpty()) {
+                    held.addAndGet(got.size());
+                    stats.received.addAndGet(got.size());
+                    buffer.addAll(got);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (Throwable t) {
+                backoff = backoff == 0 ? 250 : Math.min(backoff * 2, 10_000);
+                long now = System.currentTimeMillis();
+                if (now - lastLog > 30_000) {
+                    log.error("consumer: cannot reserve from {}: {}; retrying with back-off", broker.describe(), t.getMessage());
+                    lastLog = now;
+                }
+                sleepQuietly(backoff);
+            }
+        }
+        // Whatever was reserved ahead but not started goes back for someone else.
+        giveBackBuffered();
+    }
+
+    private void slotLoop() {
+        while (true) {
+            Delivery d;
+            try {
+                d = accepting ? buffer.poll(50, TimeUnit.MILLISECONDS) : null;
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (d == null) {
+                if (!accepting) {
+                    return;
+                }
+                continue;
+            }
+            running.put(d, Thread.currentThread());
+            try {
+                handler.handle(d);
+            } catch (Throwable t) {
+                // The handler records every outcome itself; reaching here is a bug or a broker that
+                // stayed down through retries. Give the message back rather than hold it forever.
+                log.error("worker: unexpected error handling message {}: {}", d.tag(), t.toString(), t);
+                try {
+                    broker.requeue(d);
+                } catch (RuntimeException e) {
+                    log.warn("could not give message {} back ({}); it returns when this worker's leases lapse", d.tag(), e.getMessage());
+                }
+            } finally {
+                running.remove(d);
+                released(d);
+            }
+        }
+    }
+
+    /**
+     * A message left its slot (its outcome is with the finisher, or it was given back): it no
+     * longer counts against the prefetch limit, so the consumer can reserve the next one while the
+     * finisher records this one.
+     */
+    private void released(Delivery d) {
+        held.decrementAndGet();
+        synchronized (buffer) {
+            buffer.notifyAll();
+        }
+    }
+
+    private void giveBackBuffered() {
+        List<Delivery> back = new ArrayList<>();
+        buffer.drainTo(back);
+        held.addAndGet(-back.size());
+        for (Delivery d : back) {
+            try {
+                broker.requeue(d);
+            } catch (RuntimeException e) {
+                log.warn("could not give message {} back ({}); it returns when its lease lapses", d.tag(), e.getMessage());
+            }
+        }
+        if (!back.isEmpty()) {
+            log.info("gave {} reserved message(s) back to the broker", back.size());
+        }
+    }
+
+    private void awaitSlotsThenGoOffline() {
+        for (Thread t : slots) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        try {
+            if (consumer != null) {
+                consumer.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        finisher.close();
+        control.close();
+        heartbeat.close();
+        pool.close();
+        terminated.countDown();
+    }
+
+    /** Warm shutdown: stop consuming, finish running tasks, ack them, go offline. Returns at once. */
+    public void shutdown() {
+        if (!consuming && !accepting) {
+            return;
+        }
+        log.info("{}: warm shutdown: finishing {} running task(s)", options.nodeName(), running.size());
+        consuming = false;
+        accepting = false;
+        Duration limit = options.shutdownTimeout();
+        if (!limit.isZero()) {
+            Thread t = new Thread(() -> {
+                try {
+                    if (!terminated.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                        log.warn("{}: tasks still running after worker_shutdown_timeout ({} s): shutting down cold",
+                                options.nodeName(), limit.toSeconds());
+                        shutdownNow();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "celeriac-shutdown-timeout");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /**
+     * Cold shutdown: as {@link #shutdown()}, but the running tasks' messages are given back to the
+     * broker now (they will run again elsewhere) and their threads interrupted.
+     */
+    public void shutdownNow() {
+        cold = true;
+        consuming = false;
+        accepting = false;
+        log.warn("{}: cold shutdown: giving {} running task(s) back to the broker", options.nodeName(), running.size());
+        for (Map.Entry<Delivery, Thread> e : running.entrySet()) {
+            try {
+                broker.requeue(e.getKey());
+            } catch (RuntimeException ex) {
+                log.warn("could not give message {} back ({}); it returns when its lease lapses", e.getKey().tag(), ex.getMessage());
+            }
+            e.getValue().interrupt();
+        }
+    }
+
+    /** Waits until every slot finished and the node went offline. */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public String nodeName() {
+        return options.nodeName();
+    }
+
+    public TaskRegistry registry() {
+        return registry;
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

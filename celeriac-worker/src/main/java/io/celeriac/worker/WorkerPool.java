@@ -1,0 +1,51 @@
+package io.celeriac.worker;
+
+import io.celeriac.TaskDefinition;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * Where task bodies run. The worker runs {@code concurrency} slot threads made by
+ * {@link #slotThreads()}; each takes one message at a time, does the bookkeeping (expiry, results,
+ * acks) and calls {@link #execute} for the body, which runs it in this JVM (thread pool) or in a
+ * child JVM (process pool).
+ *
+ * <p>What each pool can enforce:
+ * <table>
+ *   <caption>time limits and isolation</caption>
+ *   <tr><th></th><th>threads</th><th>process</th></tr>
+ *   <tr><td>soft limit</td><td>interrupts the task's thread</td><td>same, inside the child</td></tr>
+ *   <tr><td>hard limit</td><td>FAILURE at once; the thread is interrupted and abandoned, and keeps
+ *       running if it ignores interruption (reported as stuck)</td><td>the child is killed (SIGTERM, then SIGKILL)
+ *       and replaced</td></tr>
+ *   <tr><td>a task that crashes the JVM</td><td>takes the worker down</td><td>only its child: WorkerLostError</td></tr>
+ *   <tr><td>memory leaks</td><td>stay</td><td>cleared by recycling children</td></tr>
+ * </table>
+ */
+interface WorkerPool extends AutoCloseable {
+
+    /** Shown in logs and stats, e.g. "threads (virtual)". */
+    String describe();
+
+    ThreadFactory slotThreads();
+
+    /** Starts what the pool needs (the process pool's children). */
+    void start();
+
+    /**
+     * Runs the task body of {@code ctx}'s message, with the given limits (zero: none). Never throws
+     * for anything the task does; throws {@link InterruptedException} only when the calling slot
+     * thread is interrupted (a cold shutdown).
+     */
+    Outcome execute(TaskDefinition task, RequestContext ctx, Duration softLimit, Duration hardLimit) throws InterruptedException;
+
+    /** Stops the run of {@code ctx} now, if it is running here (revoke with terminate). */
+    void terminate(RequestContext ctx);
+
+    Map<String, Object> stats();
+
+    /** Stops the pool; running work has already finished or been given up. */
+    @Override
+    void close();
+}
