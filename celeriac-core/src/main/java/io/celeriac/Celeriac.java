@@ -21,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The client side of an app: sends tasks and reads their results. Also what a worker uses to
@@ -34,6 +36,7 @@ import java.util.Objects;
  * }</pre>
  */
 public final class Celeriac implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger("celeriac.client");
     private final Config config;
     private final TaskRegistry registry;
     private final Broker broker;
@@ -131,7 +134,35 @@ public final class Celeriac implements AutoCloseable {
     /** Publishes a ready-made message (the ETA, if any, is in its headers). */
     public void publish(String queue, TaskMessage m) {
         Instant eta = broker.etaOnQueue() ? null : m.eta().orElse(null);
-        broker.publish(queue, new BrokerMessage(m.id(), MessageCodec.encode(m), Math.max(0, Math.min(9, m.priority())), eta));
+        BrokerMessage bm = new BrokerMessage(m.id(), MessageCodec.encode(m), Math.max(0, Math.min(9, m.priority())), eta);
+        long deadline = System.nanoTime() + config.get(Settings.BROKER_PUBLISH_RETRY_TIMEOUT).toNanos();
+        long delay = 50;
+        boolean failed = false;
+        while (true) {
+            try {
+                broker.publish(queue, bm);
+                if (failed) {
+                    log.warn("send {}: broker {} reachable again; sent", m.id(), broker.describe());
+                }
+                return;
+            } catch (BrokerException e) {
+                if (!e.recoverable() || System.nanoTime() + delay * 1_000_000 > deadline) {
+                    throw e;
+                }
+                if (!failed) {
+                    log.warn("send {}: {}; retrying with back-off for up to {}", m.id(), e.getMessage(),
+                            Durations.format(config.get(Settings.BROKER_PUBLISH_RETRY_TIMEOUT)));
+                    failed = true;
+                }
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                delay = Math.min(delay * 2, 2_000);
+            }
+        }
     }
 
     /**

@@ -67,6 +67,12 @@ public final class Settings {
             "Redis: kombu's visibility timeout. A message a Python Celery consumer took and did not ack is delivered"
                     + " again after this long, as kombu does (Celeriac's own consumers use broker_recovery_timeout).");
 
+    public static final Setting<Duration> BROKER_PUBLISH_RETRY_TIMEOUT = define("broker_publish_retry_timeout",
+            ValueType.duration(Duration.ZERO), Duration.ofSeconds(30),
+            "How long a client keeps retrying a send while the broker is unreachable (with back-off, logging one line"
+                    + " when it starts and one when it recovers) before the send fails. 0: fail at once (Celery:"
+                    + " task_publish_retry_policy).");
+
     // --- tasks -------------------------------------------------------------------------------
 
     public static final Setting<String> TASK_DEFAULT_QUEUE = define("task_default_queue", ValueType.string(), "celery",

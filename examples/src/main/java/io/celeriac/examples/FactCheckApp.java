@@ -27,7 +27,12 @@ public final class FactCheckApp implements CeleriacApp {
     public void register(TaskRegistry tasks) {
         tasks.register(this);
         // any arguments, returned as they came: for checking what crosses the wire (Celery interop)
-        tasks.register(Tasks.raw("echo", ctx -> Map.of("args", ctx.args(), "kwargs", ctx.kwargs())));
+        tasks.register(Tasks.raw("echo", ctx -> {
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("args", ctx.args());
+            out.put("kwargs", ctx.kwargs());
+            return out;
+        }));
     }
 
     /**
