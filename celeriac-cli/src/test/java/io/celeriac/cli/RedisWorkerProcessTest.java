@@ -86,6 +86,17 @@ class RedisWorkerProcessTest {
         return n;
     }
 
+    /** How many messages the worker with this pid has taken, from its last heartbeat. */
+    private static long processedBy(JedisPooled j, long pid) throws Exception {
+        for (String v : j.hvals("celeriac.nodes")) {
+            var beat = io.celeriac.protocol.Json.read(v.substring(v.indexOf('\n') + 1));
+            if (beat.path("pid").asLong() == pid) {
+                return beat.path("processed").asLong();
+            }
+        }
+        return 0;
+    }
+
     private static void assertAllSucceeded(JedisPooled j, List<String> ids) throws Exception {
         for (int from = 0; from < ids.size(); from += 1000) {
             List<String> keys = ids.subList(from, Math.min(ids.size(), from + 1000)).stream().map(id -> "celery-task-meta-" + id).toList();
@@ -109,14 +120,15 @@ class RedisWorkerProcessTest {
         try (Celeriac client = Celeriac.open(config, new TaskRegistry());
              JedisPooled j = new JedisPooled("127.0.0.1", redis.port())) {
             for (int i = 0; i < n; i++) {
-                ids.add(client.send("counted", i).id());
+                ids.add(client.send("counted", i, 4).id()); // 4 ms each: the run lasts long enough for three kills
             }
             ChildJvm doomed = worker("doomed", "--app", RunCountingApp.class.getName());
             ChildJvm survivor = worker("survivor", "--app", RunCountingApp.class.getName());
             long inFlightAtKills = 0;
             for (int kill = 1; kill <= 3; kill++) {
-                long target = (long) n * kill / 4;
-                waitFor(Duration.ofSeconds(120), () -> resultCount(j) >= target);
+                ChildJvm current = doomed;
+                // kill each incarnation well into its share, once it has taken 1,000 messages itself
+                waitFor(Duration.ofSeconds(120), () -> processedBy(j, current.pid()) >= 1000);
                 assertThat(doomed.process().isAlive()).as(doomed.output()).isTrue();
                 long inFlight = j.hlen("celeriac.unacked");
                 doomed.kill9();

@@ -6,7 +6,7 @@ import io.celeriac.Tasks;
 import redis.clients.jedis.JedisPooled;
 
 /**
- * A test app whose task {@code counted(i)} returns {@code 2 * i} and counts each time it runs, in
+ * A test app whose task {@code counted(i, sleep_ms)} returns {@code 2 * i} (after sleeping) and counts each time it runs, in
  * the Redis hash {@code test.runs} (task id → runs) of the server named by the environment
  * variable {@code RUNS_REDIS_PORT}: how the chaos tests count duplicate executions.
  */
@@ -17,7 +17,11 @@ public final class RunCountingApp implements CeleriacApp {
     public void register(TaskRegistry tasks) {
         tasks.register(Tasks.raw("counted", ctx -> {
             long i = ctx.args().get(0).asLong();
-            runs().hincrBy("test.runs", ctx.id(), 1);
+            long sleepMs = ctx.args().path(1).asLong(0);
+            runs().hincrBy("test.runs", ctx.id(), 1); // counted when it starts: a run cut off by a kill counts
+            if (sleepMs > 0) {
+                Thread.sleep(sleepMs);
+            }
             return 2 * i;
         }));
     }
