@@ -173,6 +173,8 @@ class RedisWorkerProcessTest {
             }
             for (ChildJvm w : List.of(a, b)) {
                 assertThat(w.process().isAlive()).as(w.output()).isTrue();
+                System.out.println("--- worker " + w.pid() + " during the outage:\n" + w.output().lines()
+                        .filter(l -> l.contains("WARN") || l.contains("ERROR")).collect(java.util.stream.Collectors.joining("\n")));
                 assertThat(w.output()).as("the outage is logged once, clearly").containsIgnoringCase("unreachable")
                         .doesNotContain("\tat ");
             }

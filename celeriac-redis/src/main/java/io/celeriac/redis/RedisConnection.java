@@ -217,7 +217,7 @@ final class RedisConnection {
                     return;
                 }
                 if (!failing) {
-                    log.warn("{}: subscriber connection lost ({}); reconnecting with back-off", safeUrl, rootMessage(e));
+                    log.debug("{}: subscriber connection lost ({}); reconnecting with back-off", safeUrl, rootMessage(e));
                     failing = true;
                 }
             }

@@ -53,7 +53,7 @@ final class ControlServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (Throwable t) {
-                log.warn("control: cannot read mailbox of {}: {}", node, t.getMessage());
+                BrokerOutage.of(broker).failed("control mailbox of " + node, t);
                 try {
                     Thread.sleep(1000);
                 } catch (InterruptedException e) {

@@ -94,7 +94,7 @@ final class Finisher implements AutoCloseable {
         // If this fails for good (cold stop, or an error that retrying cannot fix) nothing is acked:
         // the messages come back and run again rather than lose their results.
         Persistently.run("store " + toStore.size() + " result(s) and ack " + toAck.size() + " message(s)",
-                () -> results.storeAndAck(toStore, broker, toAck), coldStop);
+                () -> results.storeAndAck(toStore, broker, toAck), coldStop, BrokerOutage.of(broker));
     }
 
     /** Records everything submitted so far, then stops. */

@@ -28,7 +28,6 @@ final class Heartbeat implements AutoCloseable {
     private final Runnable onBeat;
     private final ScheduledExecutorService timer;
     private final AtomicLong clock = new AtomicLong();
-    private volatile boolean failing;
 
     Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat) {
         this.broker = broker;
@@ -54,16 +53,10 @@ final class Heartbeat implements AutoCloseable {
         try {
             onBeat.run();
             broker.keepAlive(options.nodeName(), json(type));
-            if (failing) {
-                log.warn("heartbeat: broker {} reachable again", broker.describe());
-                failing = false;
-            }
+            BrokerOutage.of(broker).ok();
         } catch (Throwable t) {
-            if (!failing) {
-                log.warn("heartbeat: cannot record heartbeat on {}: {}; leases may lapse and tasks be redelivered",
-                        broker.describe(), t.getMessage());
-                failing = true;
-            }
+            // leases are not renewed meanwhile: a long outage may redeliver what this worker holds
+            BrokerOutage.of(broker).failed("heartbeat", t);
         }
     }
 

@@ -7,7 +7,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a broker operation until it succeeds: a result or an ack must not be dropped because the
- * broker blinked. Logs the first failure and then at most every 30 s, and says when it recovered.
+ * broker blinked. The outage is logged once (see {@link BrokerOutage}), with its end.
  * Gives up only when {@code giveUp} turns true (a cold shutdown), leaving the message to be
  * delivered again.
  */
@@ -17,35 +17,26 @@ final class Persistently {
     private Persistently() {
     }
 
-    static boolean run(String what, Runnable op, BooleanSupplier giveUp) {
+    static boolean run(String what, Runnable op, BooleanSupplier giveUp, BrokerOutage outage) {
         long delay = 100;
-        long lastLog = 0;
-        boolean failedOnce = false;
         while (true) {
             try {
                 op.run();
-                if (failedOnce) {
-                    log.warn("{}: succeeded after retrying", what);
-                }
+                outage.ok();
                 return true;
             } catch (BrokerException e) {
                 if (!e.recoverable() || giveUp.getAsBoolean()) {
                     log.error("{}: {}", what, e.getMessage());
                     return false;
                 }
-                long now = System.currentTimeMillis();
-                if (now - lastLog >= 30_000) {
-                    log.warn("{}: {}; retrying", what, e.getMessage());
-                    lastLog = now;
-                }
-                failedOnce = true;
+                outage.failed(what, e);
                 try {
                     Thread.sleep(delay);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return false;
                 }
-                delay = Math.min(delay * 2, 5_000);
+                delay = Math.min(delay * 2, 2_000);
             }
         }
     }

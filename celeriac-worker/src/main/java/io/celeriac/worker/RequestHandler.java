@@ -290,7 +290,7 @@ final class RequestHandler {
     }
 
     private void persist(String what, Runnable op) {
-        Persistently.run(what, op, coldStop);
+        Persistently.run(what, op, coldStop, BrokerOutage.of(broker));
     }
 
     private static int clampPriority(int p) {

@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What this worker knows of revoked task ids, kept fresh from the broker: before a task starts
@@ -16,7 +14,6 @@ import org.slf4j.LoggerFactory;
  * handed to {@code onTerminate}, which stops the run if it is here.
  */
 final class Revocations {
-    private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
     /** A revoke older than this is certainly seen before a task starts. */
     static final long FRESH_NANOS = 20_000_000;
     /** Clocks of the processes sharing a broker may differ a little: read back this far. */
@@ -52,7 +49,8 @@ final class Revocations {
         try {
             fresh = broker.revocations(cursor.minusMillis(OVERLAP_MS));
         } catch (RuntimeException e) {
-            log.warn("could not read revocations from {}: {}", broker.describe(), e.getMessage());
+            BrokerOutage.of(broker).failed("read revocations", e);
+            refreshedAt = System.nanoTime(); // not again at once: a task start must not wait on a broker that is down
             return;
         }
         refreshedAt = System.nanoTime();

@@ -146,7 +146,6 @@ public final class Worker {
 
     private void consumeLoop() {
         long backoff = 0;
-        long lastLog = 0;
         while (consuming) {
             try {
                 int free = options.prefetchLimit() - held.get();
@@ -161,7 +160,7 @@ public final class Worker {
                 List<Delivery> got = broker.reserve(options.queues(), free, POLL_SLICE);
                 stats.lastPollMillis = System.currentTimeMillis();
                 if (backoff > 0) {
-                    log.warn("broker {} reachable again; consuming", broker.describe());
+                    BrokerOutage.of(broker).ok();
                     backoff = 0;
                 }
                 if (!got.isEmpty()) {
@@ -173,12 +172,8 @@ public final class Worker {
                 Thread.currentThread().interrupt();
                 break;
             } catch (Throwable t) {
-                backoff = backoff == 0 ? 250 : Math.min(backoff * 2, 10_000);
-                long now = System.currentTimeMillis();
-                if (now - lastLog > 30_000) {
-                    log.error("consumer: cannot reserve from {}: {}; retrying with back-off", broker.describe(), t.getMessage());
-                    lastLog = now;
-                }
+                backoff = backoff == 0 ? 100 : Math.min(backoff * 2, 2_000);
+                BrokerOutage.of(broker).failed("consumer", t);
                 sleepQuietly(backoff);
             }
         }
