@@ -164,10 +164,22 @@ class RedisWorkerProcessTest {
                 waitFor(Duration.ofSeconds(120), () -> resultCount(j) >= n / 4);
             }
             redis.stop();
+            // a client sending during the outage waits (retrying with back-off) and sends when Redis is back
+            List<String> late = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread sender = new Thread(() -> {
+                for (int i = n; i < n + 100; i++) {
+                    late.add(client.send("add", i, i).id());
+                }
+            });
+            sender.start();
             Thread.sleep(10_000);
+            assertThat(late).as("nothing is sent while Redis is down").isEmpty();
             redis.start();
+            sender.join(30_000);
+            assertThat(late).hasSize(100);
+            ids.addAll(late);
             try (JedisPooled j = new JedisPooled("127.0.0.1", redis.port())) {
-                waitFor(Duration.ofSeconds(180), () -> resultCount(j) >= n);
+                waitFor(Duration.ofSeconds(180), () -> resultCount(j) >= n + 100);
                 assertAllSucceeded(j, ids);
                 waitFor(Duration.ofSeconds(30), () -> j.hlen("celeriac.unacked") == 0 && j.llen("celery") == 0);
             }
