@@ -47,8 +47,7 @@ final class Measure {
                 Thread.sleep(2000); // let start-up garbage settle
                 long rss = rssKib(worker.toHandle());
                 int processes = 1 + (int) worker.toHandle().descendants().count();
-                worker.destroy();
-                worker.waitFor();
+                stop(worker);
 
                 // 2. enqueue with no worker running
                 List<String> ids = new ArrayList<>(s.tasks());
@@ -60,6 +59,13 @@ final class Measure {
 
                 // 3. drain: a fresh worker on the backlog; first to last result, start-up not counted
                 worker = startWorker(s, queue, log);
+                // wait without competing for the CPU: a cheap look at the queue now and then, then read the results
+                while (client.broker().size(queue) > 0) {
+                    if (!worker.isAlive()) {
+                        throw new IllegalStateException("the worker died: " + Files.readString(log));
+                    }
+                    Thread.sleep(50);
+                }
                 Instant first = null;
                 Instant last = null;
                 for (String id : ids) {
@@ -90,13 +96,15 @@ final class Measure {
                         lat[m / 2] / 1e6, lat[(int) (m * 0.90)] / 1e6, lat[(int) (m * 0.99)] / 1e6, lat[m - 1] / 1e6,
                         rss, processes);
             } finally {
-                worker.destroy();
-                worker.waitFor();
+                stop(worker);
             }
         }
     }
 
     private static Process startWorker(Scenario s, String queue, Path log) throws IOException {
+        if (s.celery()) {
+            return startCelery(s, queue, log);
+        }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java));
         cmd.addAll(WORKER_JVM);
@@ -109,8 +117,52 @@ final class Measure {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
-    /** Waits for the worker's heartbeat, and for its children when it has a process pool. */
+    /** The Python app the Celery worker runs: a no-op task under the name Celeriac's example app gives it. */
+    private static final String CELERY_APP = String.join("\n",
+            "import os",
+            "from celery import Celery",
+            "app = Celery('celeriac_bench', broker=os.environ['BROKER'], backend=os.environ['BROKER'])",
+            "app.conf.update(task_serializer='json', result_serializer='json', accept_content=['json'])",
+            "",
+            "@app.task(name='noop')",
+            "def noop(*args, **kwargs):",
+            "    return None",
+            "");
+
+    /** Python Celery's worker from Debian's python3-celery ({@code /usr/bin/python3 -m celery}). */
+    private static Process startCelery(Scenario s, String queue, Path log) throws IOException {
+        Path dir = log.getParent();
+        Files.writeString(dir.resolve("celeriac_bench.py"), CELERY_APP);
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-m", "celery", "-A", "celeriac_bench"));
+        cmd.addAll(s.workerArgs(queue));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().put("BROKER", s.brokerUrl());
+        pb.environment().put("PYTHONPATH", dir.toString());
+        pb.environment().put("C_FORCE_ROOT", "1");
+        return pb.start();
+    }
+
+    /** Stops a worker and the processes it started (Celery's prefork children too). */
+    private static void stop(Process worker) throws InterruptedException {
+        List<ProcessHandle> children = worker.toHandle().descendants().toList();
+        worker.destroy();
+        if (!worker.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            worker.destroyForcibly().waitFor();
+        }
+        children.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    /**
+     * Waits for the worker's heartbeat, and for its children when it has a process pool; a Celery
+     * worker, until it has run a first task.
+     */
     private static void awaitChildren(Celeriac client, Process worker, Scenario s, Path log) throws Exception {
+        if (s.celery()) {
+            AsyncResult r = client.send(s.task(), s.args(), Map.of(), SendOptions.options().withQueue("bench"));
+            r.get(Duration.ofMinutes(2));
+            return;
+        }
         String node = "bench@" + TaskMessage.hostName();
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         while (System.nanoTime() < deadline) {

@@ -3,14 +3,25 @@ package io.celeriac.bench;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One benchmark run: which broker, which pool, which task, how many. */
+/**
+ * One benchmark run: which broker, which worker (Celeriac's, or Python Celery's for comparison),
+ * which pool, which task, how many.
+ */
 record Scenario(String name, String brokerUrl, String pool, int concurrency, int maxTasksPerChild, String task,
-                List<Object> args, int tasks, int latencyTasks) {
+                List<Object> args, int tasks, int latencyTasks, boolean celery) {
 
-    /** The worker's command-line arguments for this scenario. */
+    Scenario(String name, String brokerUrl, String pool, int concurrency, int maxTasksPerChild, String task,
+             List<Object> args, int tasks, int latencyTasks) {
+        this(name, brokerUrl, pool, concurrency, maxTasksPerChild, task, args, tasks, latencyTasks, false);
+    }
+
+    /** The worker's command-line arguments for this scenario (after {@code celeriac} or {@code celery -A app}). */
     List<String> workerArgs(String queue) {
-        List<String> a = new ArrayList<>(List.of("worker", "--broker", brokerUrl, "-Q", queue, "-n", "bench",
+        List<String> a = new ArrayList<>(List.of("worker", "-Q", queue, "-n", celery ? "bench@%h" : "bench",
                 "-c", Integer.toString(concurrency), "-P", pool, "--loglevel", "WARNING"));
+        if (!celery) {
+            a.addAll(List.of("--broker", brokerUrl));
+        }
         if (maxTasksPerChild > 0) {
             a.add("--max-tasks-per-child");
             a.add(Integer.toString(maxTasksPerChild));
@@ -19,7 +30,7 @@ record Scenario(String name, String brokerUrl, String pool, int concurrency, int
     }
 
     String describe() {
-        return name + ": " + task + args + " × " + tasks + ", pool " + pool + ", concurrency " + concurrency
-                + (maxTasksPerChild > 0 ? ", max_tasks_per_child " + maxTasksPerChild : "");
+        return name + ": " + (celery ? "Python Celery " : "Celeriac ") + task + args + " × " + tasks + ", pool " + pool
+                + ", concurrency " + concurrency + (maxTasksPerChild > 0 ? ", max_tasks_per_child " + maxTasksPerChild : "");
     }
 }

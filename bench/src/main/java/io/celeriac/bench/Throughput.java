@@ -22,6 +22,7 @@ import java.util.Map;
  *   bench/run                  the default suite: threads pool, process pool, process pool recycling every 50
  *   bench/run --suite quick    the thread pool only
  *   bench/run --suite beat     beat's firing accuracy
+ *   bench/run --suite redis    on a Redis of its own: Python Celery's prefork pool, then Celeriac's pools
  *   bench/run --tasks N --latency-tasks M --broker URL --out FILE
  * </pre>
  */
@@ -32,7 +33,7 @@ public final class Throughput {
         int m = Integer.parseInt(a.getOrDefault("latency-tasks", "2000"));
         Path work = Files.createTempDirectory("celeriac-bench");
         String url = a.getOrDefault("broker", "sqlite:" + work.resolve("bench.db"));
-        Path out = Path.of(a.getOrDefault("out", "bench/results/throughput-"
+        Path out = Path.of(a.getOrDefault("out", "bench/results/" + ("redis".equals(a.get("suite")) ? "redis-" : "throughput-")
                 + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now()) + ".txt"));
 
         if ("beat".equals(a.get("suite"))) {
@@ -49,8 +50,21 @@ public final class Throughput {
             return;
         }
         List<Scenario> suite = new ArrayList<>();
-        suite.add(new Scenario("threads", url, "threads", 2, 0, "noop", List.of(), n, m));
-        if (!"quick".equals(a.get("suite"))) {
+        io.celeriac.testkit.RedisServer ownRedis = null;
+        boolean redisSuite = "redis".equals(a.get("suite"));
+        if (redisSuite && !a.containsKey("broker")) {
+            ownRedis = io.celeriac.testkit.RedisServer.start(work.resolve("redis"), false);
+            url = ownRedis.url(0);
+        }
+        if (redisSuite) {
+            // back to back on one Redis: Python Celery's prefork pool, then Celeriac's process and thread pools
+            suite.add(new Scenario("celery-prefork-2", url, "prefork", 2, 0, "noop", List.of(), n, m, true));
+            suite.add(new Scenario("celeriac-process-2", url, "process", 2, 0, "noop", List.of(), n, m));
+            suite.add(new Scenario("celeriac-threads-2", url, "threads", 2, 0, "noop", List.of(), n, m));
+        } else {
+            suite.add(new Scenario("threads", url, "threads", 2, 0, "noop", List.of(), n, m));
+        }
+        if (!"quick".equals(a.get("suite")) && !redisSuite) {
             suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
             suite.add(new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4),
                     Math.min(m, 500)));
@@ -67,7 +81,7 @@ public final class Throughput {
         report.append("machine:  ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
                 .append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
                 .append(", Java ").append(System.getProperty("java.version")).append('\n');
-        report.append("worker:   1 process (JVM ").append(String.join(" ", Measure.WORKER_JVM)).append("), celeriac ")
+        report.append("worker:   1 process (Celeriac: JVM ").append(String.join(" ", Measure.WORKER_JVM)).append("), celeriac ")
                 .append(Worker.VERSION).append("\n\n");
         report.append(String.format("%-24s %10s %10s %9s %9s %9s %12s%n", "scenario", "enqueue/s", "drain/s",
                 "p50 ms", "p99 ms", "max ms", "idle RSS MiB"));
@@ -85,10 +99,24 @@ public final class Throughput {
         for (Scenario s : suite) {
             report.append("  ").append(s.describe()).append('\n');
         }
+        if (redisSuite) {
+            Measure.Figures celery = figures.get("celery-prefork-2");
+            for (String name : List.of("celeriac-process-2", "celeriac-threads-2")) {
+                Measure.Figures f = figures.get(name);
+                report.append(String.format("%s vs Celery prefork -c 2: drain %.1fx, enqueue %.1fx, latency p50 %.1fx lower,"
+                                + " p99 %.1fx lower, idle RSS %.1fx%n", name, f.drainPerSec() / celery.drainPerSec(),
+                        f.enqueuePerSec() / celery.enqueuePerSec(), celery.p50ms() / f.p50ms(), celery.p99ms() / f.p99ms(),
+                        (double) f.idleRssKib() / celery.idleRssKib()));
+            }
+            report.append("(enqueue is Celeriac's client in every row; Celery's worker reads the same messages.)\n");
+        }
         ratio(report, figures, "process-recycle-50", "process");
         ratio(report, figures, "process-10ms-recycle-50", "process-10ms");
         report.append("\ndrain/s: first to last result of a backlog, results stored, acks late; latency: send to result"
                 + " read, one task at a time;\nidle RSS: worker parent and children together (processes in brackets).\n");
+        if (ownRedis != null) {
+            ownRedis.close();
+        }
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report.toString());
         System.out.println("\nwritten to " + out);
@@ -106,7 +134,7 @@ public final class Throughput {
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: bench/run [--suite full|quick|beat] [--tasks N] [--latency-tasks M]"
+                throw new IllegalArgumentException("usage: bench/run [--suite full|quick|beat|redis] [--tasks N] [--latency-tasks M]"
                         + " [--broker URL] [--out FILE]");
             }
             m.put(args[i].substring(2), args[++i]);
