@@ -29,6 +29,8 @@ final class Measure {
                    double maxMs, long idleRssKib, int processes) {
     }
 
+    private static int started;
+
     private Measure() {
     }
 
@@ -110,7 +112,9 @@ final class Measure {
         cmd.addAll(WORKER_JVM);
         String extra = System.getenv("BENCH_WORKER_JAVA_OPTS"); // e.g. a profiler: -XX:StartFlightRecording=...
         if (extra != null && !extra.isBlank()) {
-            cmd.addAll(List.of(extra.trim().split("\\s+")));
+            // %n in them becomes the scenario and phase, e.g. filename=/tmp/%n.jfr
+            String phase = s.name() + "-" + (++started);
+            cmd.addAll(List.of(extra.trim().replace("%n", phase).split("\\s+")));
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.celeriac.cli.Main"));
         cmd.addAll(s.workerArgs(queue));

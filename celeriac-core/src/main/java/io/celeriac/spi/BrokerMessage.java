@@ -19,4 +19,9 @@ public record BrokerMessage(String taskId, String payload, int priority, Instant
             throw new IllegalArgumentException("priority must be 0..9, got " + priority);
         }
     }
+
+    /** The ETA in epoch milliseconds, rounded up (a broker with millisecond times never delivers early); 0 if none. */
+    public long etaMillis() {
+        return eta == null ? 0 : eta.toEpochMilli() + (eta.getNano() % 1_000_000 == 0 ? 0 : 1);
+    }
 }

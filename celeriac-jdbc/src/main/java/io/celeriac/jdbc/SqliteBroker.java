@@ -62,7 +62,7 @@ final class SqliteBroker implements Broker {
 
     /** Inserts a message inside the caller's transaction. */
     static void insert(Connection c, String queue, BrokerMessage m, long now) throws SQLException {
-        long at = m.eta() == null ? now : Math.max(now, m.eta().toEpochMilli());
+        long at = m.eta() == null ? now : Math.max(now, m.etaMillis());
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO celeriac_messages (queue, priority, available_at, task_id, payload) VALUES (?, ?, ?, ?, ?)")) {
             ps.setString(1, queue);

@@ -77,7 +77,7 @@ final class RedisBroker implements Broker {
     @Override
     public void publish(String queue, BrokerMessage m) {
         long now = clock.millis();
-        String eta = m.eta() != null && m.eta().toEpochMilli() > now ? Long.toString(m.eta().toEpochMilli()) : "";
+        String eta = m.etaMillis() > now ? Long.toString(m.etaMillis()) : "";
         redis.call("publish to queue '" + queue + "'",
                 c -> redis.script("publish", List.of(), List.of(queue, bucket(m.priority()), eta, m.payload())));
     }

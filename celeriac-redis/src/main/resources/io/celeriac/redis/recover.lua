@@ -9,10 +9,10 @@ local expired = redis.call('ZRANGEBYSCORE', 'celeriac.unacked_index', '-inf', no
 for _, tag in ipairs(expired) do
   local e = redis.call('HGET', 'celeriac.unacked', tag)
   if e then
-    local d = cjson.decode(e)
-    local k = d.q
-    if d.b ~= 0 then k = d.q .. SEP .. d.b end
-    redis.call('RPUSH', k, d.m)
+    local b, q, m = string.match(e, '^(%d)\n([^\n]*)\n(.*)$')
+    local k = q
+    if b ~= '0' then k = q .. SEP .. b end
+    redis.call('RPUSH', k, m)
     n = n + 1
   end
   redis.call('HDEL', 'celeriac.unacked', tag)

@@ -3,10 +3,10 @@
 local SEP = '\6\22'
 local e = redis.call('HGET', 'celeriac.unacked', ARGV[1])
 if not e then return 0 end
-local d = cjson.decode(e)
-local k = d.q
-if d.b ~= 0 then k = d.q .. SEP .. d.b end
-redis.call('RPUSH', k, d.m)
+local b, q, m = string.match(e, '^(%d)\n([^\n]*)\n(.*)$')
+local k = q
+if b ~= '0' then k = q .. SEP .. b end
+redis.call('RPUSH', k, m)
 redis.call('HDEL', 'celeriac.unacked', ARGV[1])
 redis.call('ZREM', 'celeriac.unacked_index', ARGV[1])
 return 1

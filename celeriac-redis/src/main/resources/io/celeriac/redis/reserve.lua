@@ -43,7 +43,7 @@ for _, b in ipairs({0, 3, 6, 9}) do
         tag = base .. '#' .. redis.call('INCR', 'celeriac.tag_seq')
       end
       local count = redis.call('HINCRBY', 'celeriac.deliveries', base, 1)
-      redis.call('HSET', 'celeriac.unacked', tag, cjson.encode({q = ARGV[i], b = b, m = item}))
+      redis.call('HSET', 'celeriac.unacked', tag, b .. '\n' .. ARGV[i] .. '\n' .. item) -- bucket, queue, message
       redis.call('ZADD', 'celeriac.unacked_index', deadline, tag)
       out[#out + 1] = ARGV[i]
       out[#out + 1] = tag
