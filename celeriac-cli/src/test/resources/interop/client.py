@@ -5,10 +5,10 @@ from datetime import datetime, timedelta, timezone
 
 from celery.exceptions import TaskRevokedError
 
-from interop import app
+from interop import add, app
 
 out = {}
-out["add"] = app.send_task("add", args=(2, 3)).get(timeout=60)
+out["add"] = add.delay(2, 3).get(timeout=60)  # as an application would
 out["kwargs"] = app.send_task("add", kwargs={"x": 40, "y": 2}).get(timeout=60)
 out["echo"] = app.send_task("echo", args=["ünïcödé 🥬", {"nested": [1, 2.5, None, True, {"deep": ["中文"]}]}],
                             kwargs={"k": "v", "n": None}).get(timeout=60)

@@ -63,12 +63,13 @@ final class RedisBroker implements Broker {
         this.clock = clock;
     }
 
+    /** The list holding a queue's messages of this priority: kombu's name for its bucket. */
     static String key(String queue, int priority) {
-        int p = Math.max(0, Math.min(9, priority));
-        int bucket = p >= 9 ? 9 : p >= 6 ? 6 : p >= 3 ? 3 : 0;
-        return bucket == 0 ? queue : queue + "\u0006\u0016" + bucket;
+        String b = bucket(priority);
+        return b.equals("0") ? queue : queue + "\u0006\u0016" + b;
     }
 
+    /** kombu's priority buckets: 0-2, 3-5, 6-8, 9. */
     static String bucket(int priority) {
         int p = Math.max(0, Math.min(9, priority));
         return Integer.toString(p >= 9 ? 9 : p >= 6 ? 6 : p >= 3 ? 3 : 0);
