@@ -23,7 +23,7 @@ import java.util.Map;
 /** Runs one {@link Scenario} against a fresh worker process and returns what it measured. */
 final class Measure {
     /** JVM options the worker parent runs with: the same defaults as the ./celeriac launcher. */
-    static final List<String> WORKER_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xss512k");
+    static final List<String> WORKER_JVM = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms16m", "-Xss512k");
 
     record Figures(double enqueuePerSec, double drainPerSec, double drainSecs, double p50ms, double p90ms, double p99ms,
                    double maxMs, long idleRssKib, int processes) {

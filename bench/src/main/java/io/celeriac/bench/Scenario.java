@@ -8,11 +8,11 @@ import java.util.List;
  * which pool, which task, how many.
  */
 record Scenario(String name, String brokerUrl, String pool, int concurrency, int maxTasksPerChild, String task,
-                List<Object> args, int tasks, int latencyTasks, boolean celery) {
+                List<Object> args, int tasks, int latencyTasks, boolean celery, int prefetchMultiplier) {
 
     Scenario(String name, String brokerUrl, String pool, int concurrency, int maxTasksPerChild, String task,
              List<Object> args, int tasks, int latencyTasks) {
-        this(name, brokerUrl, pool, concurrency, maxTasksPerChild, task, args, tasks, latencyTasks, false);
+        this(name, brokerUrl, pool, concurrency, maxTasksPerChild, task, args, tasks, latencyTasks, false, 0);
     }
 
     /** The worker's command-line arguments for this scenario (after {@code celeriac} or {@code celery -A app}). */
@@ -21,6 +21,10 @@ record Scenario(String name, String brokerUrl, String pool, int concurrency, int
                 "-c", Integer.toString(concurrency), "-P", pool, "--loglevel", "WARNING"));
         if (!celery) {
             a.addAll(List.of("--broker", brokerUrl));
+        }
+        if (prefetchMultiplier > 0) { // the same flag for both
+            a.add("--prefetch-multiplier");
+            a.add(Integer.toString(prefetchMultiplier));
         }
         if (maxTasksPerChild > 0) {
             a.add("--max-tasks-per-child");
@@ -31,6 +35,8 @@ record Scenario(String name, String brokerUrl, String pool, int concurrency, int
 
     String describe() {
         return name + ": " + (celery ? "Python Celery " : "Celeriac ") + task + args + " × " + tasks + ", pool " + pool
-                + ", concurrency " + concurrency + (maxTasksPerChild > 0 ? ", max_tasks_per_child " + maxTasksPerChild : "");
+                + ", concurrency " + concurrency
+                + (prefetchMultiplier > 0 ? ", prefetch multiplier " + prefetchMultiplier : " (default prefetch)")
+                + (maxTasksPerChild > 0 ? ", max_tasks_per_child " + maxTasksPerChild : "");
     }
 }

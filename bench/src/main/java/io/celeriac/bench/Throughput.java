@@ -58,13 +58,21 @@ public final class Throughput {
         }
         if (redisSuite) {
             // back to back on one Redis: Python Celery's prefork pool, then Celeriac's process and thread pools
-            suite.add(new Scenario("celery-prefork-2", url, "prefork", 2, 0, "noop", List.of(), n, m, true));
+            // defaults first (prefetch multiplier 4 for both), then both with a deep prefetch, as for short tasks
+            suite.add(new Scenario("celery-prefork-2", url, "prefork", 2, 0, "noop", List.of(), n, m, true, 0));
             suite.add(new Scenario("celeriac-process-2", url, "process", 2, 0, "noop", List.of(), n, m));
             suite.add(new Scenario("celeriac-threads-2", url, "threads", 2, 0, "noop", List.of(), n, m));
+            suite.add(new Scenario("celery-prefork-2-pf64", url, "prefork", 2, 0, "noop", List.of(), n, m, true, 64));
+            suite.add(new Scenario("celeriac-process-2-pf64", url, "process", 2, 0, "noop", List.of(), n, m, false, 64));
+            suite.add(new Scenario("celeriac-threads-2-pf64", url, "threads", 2, 0, "noop", List.of(), n, m, false, 64));
         } else {
             suite.add(new Scenario("threads", url, "threads", 2, 0, "noop", List.of(), n, m));
         }
-        if (!"quick".equals(a.get("suite")) && !redisSuite) {
+        if ("process-quick".equals(a.get("suite"))) {
+            suite.clear();
+            suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
+        }
+        if (!a.getOrDefault("suite", "full").endsWith("quick") && !redisSuite) {
             suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
             suite.add(new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4),
                     Math.min(m, 500)));
@@ -100,15 +108,16 @@ public final class Throughput {
             report.append("  ").append(s.describe()).append('\n');
         }
         if (redisSuite) {
-            Measure.Figures celery = figures.get("celery-prefork-2");
-            for (String name : List.of("celeriac-process-2", "celeriac-threads-2")) {
+            for (String name : List.of("celeriac-process-2", "celeriac-threads-2", "celeriac-process-2-pf64",
+                    "celeriac-threads-2-pf64")) {
+                Measure.Figures celery = figures.get(name.endsWith("-pf64") ? "celery-prefork-2-pf64" : "celery-prefork-2");
                 Measure.Figures f = figures.get(name);
-                report.append(String.format("%s vs Celery prefork -c 2: drain %.1fx, latency p50 %.1fx lower,"
+                report.append(String.format("%s vs Celery prefork -c 2 (same prefetch): drain %.1fx, latency p50 %.1fx lower,"
                                 + " p99 %.1fx lower, idle RSS %.1fx%n", name, f.drainPerSec() / celery.drainPerSec(),
                         celery.p50ms() / f.p50ms(), celery.p99ms() / f.p99ms(), (double) f.idleRssKib() / celery.idleRssKib()));
             }
             report.append("(Every row's tasks are sent by Celeriac's client, so enqueue/s measures the client, not the worker;"
-                    + " Celery runs with its defaults: acks early, prefetch 4.)\n");
+                    + " Celery acks early, its default; Celeriac acks late, its default.)\n");
         }
         ratio(report, figures, "process-recycle-50", "process");
         ratio(report, figures, "process-10ms-recycle-50", "process-10ms");

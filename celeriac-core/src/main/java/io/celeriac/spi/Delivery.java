@@ -14,4 +14,10 @@ public record Delivery(String queue, String payload, String tag, int deliveryCou
     public boolean redelivered() {
         return deliveryCount > 1;
     }
+
+    /** By tag and queue only: a delivery is a key of the worker's maps, and hashing its payload costs. Consistent with equals. */
+    @Override
+    public int hashCode() {
+        return 31 * java.util.Objects.hashCode(queue) + java.util.Objects.hashCode(tag);
+    }
 }

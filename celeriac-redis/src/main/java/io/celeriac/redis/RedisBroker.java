@@ -55,6 +55,7 @@ final class RedisBroker implements Broker {
     private final Consumer<String> wake = q -> signal();
     private volatile long wakes;
     private volatile long nextRecovery;
+    private volatile boolean listening;
 
     RedisBroker(RedisConnection redis, Duration lease, Duration visibility, Clock clock) {
         this.redis = redis;
@@ -88,7 +89,10 @@ final class RedisBroker implements Broker {
         if (queues.isEmpty() || max <= 0) {
             return List.of();
         }
-        redis.listen(RedisConnection.WAKE, wake);
+        if (!listening) {
+            listening = true;
+            redis.listen(RedisConnection.WAKE, wake);
+        }
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             long seen = wakes;

@@ -48,7 +48,7 @@ final class RedisConnection {
     private int refs;
 
     // pub/sub
-    private final Map<String, List<Consumer<String>>> listeners = new ConcurrentHashMap<>();
+    private final Map<String, CopyOnWriteArrayList<Consumer<String>>> listeners = new ConcurrentHashMap<>();
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
     private final Object subscriberLock = new Object();
     private volatile Subscriber pubsub;
@@ -139,9 +139,9 @@ final class RedisConnection {
 
     // --- pub/sub -----------------------------------------------------------------------------------
 
-    /** Calls {@code listener} with each message on {@code channel} until {@link #unlisten}. */
+    /** Calls {@code listener} with each message on {@code channel} until {@link #unlisten}; once however often it is added. */
     void listen(String channel, Consumer<String> listener) {
-        listeners.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(listener);
+        listeners.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).addIfAbsent(listener);
         ensureSubscriber();
         synchronized (subscriberLock) {
             if (subscribed.add(channel)) {
@@ -243,7 +243,7 @@ final class RedisConnection {
             }
             if (channel.equals(WAKE)) {
                 // (re)connected: anything published meanwhile is looked for now
-                listeners.getOrDefault(WAKE, List.of()).forEach(c -> c.accept(null));
+                listeners.getOrDefault(WAKE, new CopyOnWriteArrayList<>()).forEach(c -> c.accept(null));
             }
         }
 

@@ -90,8 +90,12 @@ final class ChildProcess {
     }
 
     void send(ObjectNode frame) throws IOException {
+        send(frame, null);
+    }
+
+    void send(ObjectNode frame, String payload) throws IOException {
         synchronized (out) {
-            Frames.write(out, frame);
+            Frames.write(out, frame, payload);
         }
     }
 

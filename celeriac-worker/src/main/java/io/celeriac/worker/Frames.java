@@ -11,14 +11,16 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The parent–child protocol of the process pool: frames of a 4-byte marker, a 4-byte big-endian
- * length and that many bytes of UTF-8 JSON, over the child's stdin (parent → child) and stdout
- * (child → parent). The child points {@code System.out} at stderr, but the JVM itself and native
+ * length and that many bytes of UTF-8 JSON, then a 4-byte length of a payload (-1: none) and that
+ * many bytes of UTF-8 text, over the child's stdin (parent → child) and stdout (child → parent).
+ * The payload (a task's envelope, as the broker delivered it) travels as it is, not escaped into
+ * the JSON; the reader puts it back as the frame's {@code payload} field. The child points {@code System.out} at stderr, but the JVM itself and native
  * code can still write to its stdout (a JVM warning, say); the marker lets the reader skip such
  * bytes, and hand them to the log, instead of taking them for a frame.
  *
  * <pre>
  * parent → child  {"op":"init","settings":{…},"index":n}   once, first
- *                 {"op":"run","payload":"&lt;envelope&gt;","soft_ms":n}
+ *                 {"op":"run","soft_ms":n} + payload: the envelope
  *                 {"op":"exit"}                             retire when idle
  * child → parent  {"op":"ready","pid":n}                    app loaded, waiting for work
  *                 {"op":"success","value":…} | {"op":"failure","exc":{…}} | {"op":"retry","eta":"…","exc":{…}|null}
@@ -35,10 +37,21 @@ final class Frames {
     }
 
     static void write(DataOutputStream out, ObjectNode frame) throws IOException {
+        write(out, frame, null);
+    }
+
+    static void write(DataOutputStream out, ObjectNode frame, String payload) throws IOException {
         byte[] bytes = Json.write(frame).getBytes(StandardCharsets.UTF_8);
         out.writeInt(MARKER);
         out.writeInt(bytes.length);
         out.write(bytes);
+        if (payload == null) {
+            out.writeInt(-1);
+        } else {
+            byte[] p = payload.getBytes(StandardCharsets.UTF_8);
+            out.writeInt(p.length);
+            out.write(p);
+        }
         out.flush();
     }
 
@@ -71,6 +84,15 @@ final class Frames {
         JsonNode n = Json.read(new String(bytes, StandardCharsets.UTF_8));
         if (!(n instanceof ObjectNode o)) {
             throw new IOException("corrupt frame: not a JSON object");
+        }
+        int plen = in.readInt();
+        if (plen > MAX_FRAME || plen < -1) {
+            throw new IOException("corrupt frame: payload length " + plen);
+        }
+        if (plen >= 0) {
+            byte[] p = new byte[plen];
+            in.readFully(p);
+            o.put("payload", new String(p, StandardCharsets.UTF_8));
         }
         return o;
     }

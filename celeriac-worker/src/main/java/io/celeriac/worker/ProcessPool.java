@@ -176,7 +176,7 @@ final class ProcessPool implements WorkerPool {
     public Outcome execute(TaskDefinition task, RequestContext ctx, Duration softLimit, Duration hardLimit) throws InterruptedException {
         ObjectNode run = Json.NODES.objectNode();
         run.put("op", "run");
-        run.put("payload", MessageCodec.encode(ctx.message()));
+        String payload = ctx.rawPayload() != null ? ctx.rawPayload() : MessageCodec.encode(ctx.message());
         run.put("soft_ms", softLimit.toMillis());
         ChildProcess c;
         while (true) { // a child found dead when handed the task had not started it: use another
@@ -189,7 +189,7 @@ final class ProcessPool implements WorkerPool {
                 busy.put(ctx, c);
             }
             try {
-                c.send(run);
+                c.send(run, payload);
                 break;
             } catch (IOException e) {
                 busy.remove(ctx);

@@ -26,6 +26,7 @@ final class RequestContext implements TaskContext {
     private volatile Duration softLimit = Duration.ZERO;
     private volatile boolean softLimitFired;
     private volatile boolean terminated;
+    private String rawPayload;
 
     RequestContext(TaskMessage message, String hostname, RetryPolicy policy, Clock clock, Supplier<Celeriac> app) {
         this.message = message;
@@ -37,6 +38,16 @@ final class RequestContext implements TaskContext {
 
     TaskMessage message() {
         return message;
+    }
+
+    /** The envelope as the broker delivered it, when this request came from a delivery (null otherwise). */
+    String rawPayload() {
+        return rawPayload;
+    }
+
+    RequestContext withRawPayload(String payload) {
+        this.rawPayload = payload;
+        return this;
     }
 
     RetryPolicy policy() {

@@ -132,7 +132,7 @@ final class RequestHandler {
                     TaskResult.started(m.id(), ProcessHandle.current().pid(), options.nodeName())));
         }
         log.debug("Task {}[{}] received", m.task(), m.id());
-        RequestContext ctx = new RequestContext(m, options.nodeName(), policy, clock, app);
+        RequestContext ctx = new RequestContext(m, options.nodeName(), policy, clock, app).withRawPayload(d.payload());
         long start = System.nanoTime();
         stats.active.incrementAndGet();
         running.put(m.id(), ctx);
