@@ -11,13 +11,15 @@ import io.celeriac.spi.Delivery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The worker's end of {@link ControlClient}: a thread that reads this node's mailbox and answers.
- * Methods: {@code ping} → {@code {"ok": "pong"}}; {@code stats} → the worker's counters and pool.
+ * Methods: those the worker hands it ({@code ping} → {@code {"ok": "pong"}}, {@code stats},
+ * {@code active}, {@code reserved}, {@code registered}, {@code revoked}, {@code conf}).
  * A request past its {@code expires} is dropped unanswered (its asker has given up).
  */
 final class ControlServer implements AutoCloseable {
@@ -25,14 +27,14 @@ final class ControlServer implements AutoCloseable {
 
     private final Broker broker;
     private final String node;
-    private final Supplier<ObjectNode> stats;
+    private final Map<String, Supplier<JsonNode>> methods;
     private final Thread thread;
     private volatile boolean running = true;
 
-    ControlServer(Broker broker, String node, Supplier<ObjectNode> stats) {
+    ControlServer(Broker broker, String node, Map<String, Supplier<JsonNode>> methods) {
         this.broker = broker;
         this.node = node;
-        this.stats = stats;
+        this.methods = methods;
         this.thread = new Thread(this::loop, "celeriac-control");
         this.thread.setDaemon(true);
     }
@@ -82,11 +84,8 @@ final class ControlServer implements AutoCloseable {
         JsonNode reply;
         String method = req.path("method").asText();
         try {
-            reply = switch (method) {
-                case "ping" -> Json.NODES.objectNode().put("ok", "pong");
-                case "stats" -> stats.get();
-                default -> Json.NODES.objectNode().put("error", "No such control command: " + method);
-            };
+            Supplier<JsonNode> m = methods.get(method);
+            reply = m != null ? m.get() : Json.NODES.objectNode().put("error", "No such control command: " + method);
         } catch (RuntimeException e) {
             reply = Json.NODES.objectNode().put("error", e.toString());
         }

@@ -264,6 +264,12 @@ final class ProcessPool implements WorkerPool {
     }
 
     @Override
+    public long pidOf(RequestContext ctx) {
+        ChildProcess c = busy.get(ctx);
+        return c == null ? ProcessHandle.current().pid() : c.pid();
+    }
+
+    @Override
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("implementation", "process");

@@ -27,6 +27,8 @@ final class RequestContext implements TaskContext {
     private volatile boolean softLimitFired;
     private volatile boolean terminated;
     private String rawPayload;
+    private String queue;
+    private volatile java.time.Instant startedAt;
 
     RequestContext(TaskMessage message, String hostname, RetryPolicy policy, Clock clock, Supplier<Celeriac> app) {
         this.message = message;
@@ -40,13 +42,28 @@ final class RequestContext implements TaskContext {
         return message;
     }
 
+    /** When its run started here (null before). */
+    java.time.Instant startedAt() {
+        return startedAt;
+    }
+
+    void markStarted(java.time.Instant at) {
+        this.startedAt = at;
+    }
+
     /** The envelope as the broker delivered it, when this request came from a delivery (null otherwise). */
     String rawPayload() {
         return rawPayload;
     }
 
-    RequestContext withRawPayload(String payload) {
-        this.rawPayload = payload;
+    /** The queue its message came from (null when it did not come from a delivery). */
+    String queue() {
+        return queue;
+    }
+
+    RequestContext from(io.celeriac.spi.Delivery d) {
+        this.rawPayload = d.payload();
+        this.queue = d.queue();
         return this;
     }
 

@@ -132,9 +132,11 @@ final class RequestHandler {
                     TaskResult.started(m.id(), ProcessHandle.current().pid(), options.nodeName())));
         }
         log.debug("Task {}[{}] received", m.task(), m.id());
-        RequestContext ctx = new RequestContext(m, options.nodeName(), policy, clock, app).withRawPayload(d.payload());
+        RequestContext ctx = new RequestContext(m, options.nodeName(), policy, clock, app).from(d);
         long start = System.nanoTime();
         stats.active.incrementAndGet();
+        stats.total.computeIfAbsent(m.task(), n -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        ctx.markStarted(clock.instant());
         running.put(m.id(), ctx);
         if (revocations.knownTerminate(m.id())) {
             ctx.markTerminated(); // a terminate that arrived between the revocation check and now
@@ -236,6 +238,15 @@ final class RequestHandler {
                 Duration.between(now, r.eta()).toMillis(), r.cause() == null ? "" : ": " + r.cause().summary());
         ExceptionInfo why = r.cause() != null ? r.cause() : ExceptionInfo.of("Retry", "celery.exceptions", "retry requested");
         return TaskResult.retry(m.id(), why);
+    }
+
+    /** {@code inspect active}: the tasks running now, in Celery's shape. */
+    com.fasterxml.jackson.databind.node.ArrayNode active() {
+        var out = Inspection.array();
+        for (RequestContext ctx : running.values()) {
+            out.add(Inspection.running(ctx, ctx.queue(), options.nodeName(), pool.pidOf(ctx)));
+        }
+        return out;
     }
 
     /** Revoke with terminate: stops the run of {@code taskId} if this worker is running it. */

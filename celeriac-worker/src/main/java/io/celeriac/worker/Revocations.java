@@ -38,6 +38,11 @@ final class Revocations {
         return known.containsKey(taskId);
     }
 
+    /** Every task id known to be revoked, sorted. */
+    java.util.List<String> knownIds() {
+        return known.keySet().stream().sorted().toList();
+    }
+
     /** Whether {@code taskId} is known to be revoked with terminate (no refresh). */
     boolean knownTerminate(String taskId) {
         Revocation r = known.get(taskId);

@@ -67,7 +67,69 @@ public final class Worker {
         this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
                 revocations, () -> app);
         this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh);
-        this.control = new ControlServer(broker, options.nodeName(), () -> heartbeat.state("stats"));
+        this.control = new ControlServer(broker, options.nodeName(), controlMethods());
+    }
+
+    /** What {@code celeriac inspect} can ask this worker, by method name (Celery's names and reply shapes). */
+    private Map<String, java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode>> controlMethods() {
+        Map<String, java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode>> m = new java.util.LinkedHashMap<>();
+        m.put("ping", () -> io.celeriac.protocol.Json.NODES.objectNode().put("ok", "pong"));
+        m.put("stats", this::inspectStats);
+        m.put("active", () -> handler.active());
+        m.put("reserved", this::inspectReserved);
+        m.put("registered", () -> io.celeriac.protocol.Json.toTree(registry.names().stream().sorted().toList()));
+        m.put("revoked", () -> io.celeriac.protocol.Json.toTree(revocations.knownIds()));
+        m.put("conf", this::inspectConf);
+        return m;
+    }
+
+    private final long startedAtMillis = System.currentTimeMillis();
+
+    private com.fasterxml.jackson.databind.node.ObjectNode inspectStats() {
+        var o = heartbeat.state("stats");
+        o.put("uptime", (System.currentTimeMillis() - startedAtMillis) / 1000);
+        o.put("prefetch_count", options.prefetchLimit());
+        o.put("broker", broker.describe());
+        var total = o.putObject("total");
+        new java.util.TreeMap<>(stats.total).forEach((name, n) -> total.put(name, n.get()));
+        var rusage = o.putObject("rusage");
+        rusage.put("maxrss", ownRssKib());
+        return o;
+    }
+
+    /** This process's resident memory in KiB (Linux /proc; 0 elsewhere). */
+    private static long ownRssKib() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException notLinux) {
+            // fall through
+        }
+        return 0;
+    }
+
+    /** Messages reserved ahead and not started yet (in this worker's buffer). */
+    private com.fasterxml.jackson.databind.JsonNode inspectReserved() {
+        var out = Inspection.array();
+        for (Delivery d : buffer.toArray(new Delivery[0])) {
+            try {
+                out.add(Inspection.request(io.celeriac.protocol.MessageCodec.decode(d.payload()), d.queue(), options.nodeName(),
+                        d.redelivered()));
+            } catch (RuntimeException malformed) {
+                // it goes to the dead-letter queue when its turn comes
+            }
+        }
+        return out;
+    }
+
+    /** The effective settings, with passwords in URLs masked. */
+    private com.fasterxml.jackson.databind.JsonNode inspectConf() {
+        var o = io.celeriac.protocol.Json.NODES.objectNode();
+        options.config().describe().forEach((k, v) -> o.put(k, v == null ? null : v.replaceAll("://([^:@/]*):[^@/]*@", "://$1:***@")));
+        return o;
     }
 
     private void terminate(String taskId) {

@@ -45,6 +45,11 @@ interface WorkerPool extends AutoCloseable {
 
     Map<String, Object> stats();
 
+    /** The process running {@code ctx}'s task (the child's pid in the process pool). */
+    default long pidOf(RequestContext ctx) {
+        return ProcessHandle.current().pid();
+    }
+
     /** Stops the pool; running work has already finished or been given up. */
     @Override
     void close();

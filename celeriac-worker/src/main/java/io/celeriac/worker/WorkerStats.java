@@ -12,6 +12,8 @@ public final class WorkerStats {
     final AtomicLong revoked = new AtomicLong();
     final AtomicLong deadLettered = new AtomicLong();
     final AtomicInteger active = new AtomicInteger();
+    /** Tasks started, per task name (Celery's stats "total"). */
+    final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> total = new java.util.concurrent.ConcurrentHashMap<>();
     volatile long lastPollMillis;
     volatile long lastTaskDoneMillis;
 
