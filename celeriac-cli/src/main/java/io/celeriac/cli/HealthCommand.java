@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.celeriac.Celeriac;
 import io.celeriac.TaskRegistry;
 import io.celeriac.config.Settings;
-import io.celeriac.control.ControlClient;
 import io.celeriac.manager.Alerts;
 import io.celeriac.manager.ControlSocket;
 import io.celeriac.manager.Daemon;
@@ -158,7 +157,8 @@ final class HealthCommand implements Callable<Integer> {
             fail("workers", "no worker has sent a heartbeat in the last " + FORGOTTEN.toMinutes() + " minutes");
         } else {
             long t0 = System.nanoTime();
-            Map<String, JsonNode> pongs = new ControlClient(app.broker()).call(workers.keySet(), "ping", null, Duration.ofSeconds(2));
+            Map<String, JsonNode> pongs = app.broker().control().call("ping", null, List.copyOf(workers.keySet()),
+                    List.copyOf(workers.keySet()), Duration.ofSeconds(2));
             long pingMs = (System.nanoTime() - t0) / 1_000_000;
             for (Map.Entry<String, JsonNode> w : workers.entrySet()) {
                 String check = "worker " + w.getKey();

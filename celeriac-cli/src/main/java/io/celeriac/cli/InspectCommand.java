@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.celeriac.Celeriac;
 import io.celeriac.TaskRegistry;
 import io.celeriac.config.Config;
-import io.celeriac.control.ControlClient;
 import io.celeriac.protocol.Json;
 import io.celeriac.spi.NodeBeat;
 import java.io.PrintWriter;
@@ -70,6 +69,7 @@ final class InspectCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
+            // the workers Celeriac knows of (their heartbeats); on Redis, Python Celery workers answer too
             TreeSet<String> known = new TreeSet<>();
             long now = System.currentTimeMillis();
             for (NodeBeat b : app.broker().nodes().values()) {
@@ -77,27 +77,21 @@ final class InspectCommand implements Callable<Integer> {
                     known.add(b.node());
                 }
             }
-            List<String> ask = new ArrayList<>(known);
-            if (destination != null && !destination.isEmpty()) {
-                for (String d : destination) {
-                    if (!known.contains(d)) {
-                        throw new CommandLine.ParameterException(spec.commandLine(), "no worker named '" + d + "'"
-                                + (known.isEmpty() ? "; no worker has sent a heartbeat" : "; known: " + String.join(", ", known)));
-                    }
-                }
-                ask = destination;
-            }
-            if (ask.isEmpty()) {
-                err.println("celeriac: no worker has sent a heartbeat to " + app.broker().describe() + " in the last "
-                        + FORGOTTEN.toMinutes() + " minutes");
-                return Main.FAILED;
-            }
-            Map<String, JsonNode> replies = new ControlClient(app.broker()).call(ask, method, null,
+            List<String> ask = destination == null ? List.of() : destination;
+            Map<String, JsonNode> replies = app.broker().control().call(method, null, ask, ask,
                     Duration.ofMillis((long) (timeout * 1000)));
             if (replies.isEmpty()) {
-                err.println("celeriac: no worker answered within " + timeout + " s (asked: " + String.join(", ", ask) + ")");
+                List<String> strangers = ask.stream().filter(d -> !known.contains(d)).toList();
+                if (!ask.isEmpty() && strangers.size() == ask.size()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "no worker named '" + String.join("', '", strangers)
+                            + "' answered" + (known.isEmpty() ? "" : "; known: " + String.join(", ", known)));
+                }
+                err.println("celeriac: no worker answered within " + timeout + " s on " + app.broker().describe()
+                        + (ask.isEmpty() ? "" : " (asked: " + String.join(", ", ask) + ")"));
                 return Main.FAILED;
             }
+            List<String> silent = new ArrayList<>(ask.isEmpty() ? known : new TreeSet<>(ask));
+            silent.removeAll(replies.keySet());
             if (json) {
                 ObjectNode doc = Json.NODES.objectNode();
                 new java.util.TreeMap<>(replies).forEach(doc::set);
@@ -106,8 +100,8 @@ final class InspectCommand implements Callable<Integer> {
                 new java.util.TreeMap<>(replies).forEach((node, reply) -> print(out, node, reply));
                 int n = replies.size();
                 out.println();
-                out.println(n + (n == 1 ? " node" : " nodes") + " online." + (n < ask.size()
-                        ? " No answer from: " + String.join(", ", ask.stream().filter(a -> !replies.containsKey(a)).toList()) : ""));
+                out.println(n + (n == 1 ? " node" : " nodes") + " online."
+                        + (silent.isEmpty() ? "" : " No answer from: " + String.join(", ", silent)));
             }
             return Main.OK;
         }

@@ -91,6 +91,24 @@ class CeleryInteropTest {
             assertThat(out.get("fail").get("message").asText()).contains("boom");
             assertThat(out.get("priority").asInt()).isEqualTo(10);
             assertThat(out.get("state").asText()).isEqualTo("SUCCESS");
+
+            // Python's own inspect tool sees the Celeriac worker (Celery's pidbox on Redis)
+            String node = "celeriac-interop@" + io.celeriac.protocol.TaskMessage.hostName();
+            for (String method : List.of("ping", "stats", "registered", "active")) {
+                Path inspectLog = dir.resolve("python-inspect-" + method + ".log");
+                Process inspect = python(List.of(PYTHON, "-m", "celery", "-A", "interop", "inspect", method, "--timeout", "3"),
+                        url, inspectLog);
+                assertThat(inspect.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                String said = Files.readString(inspectLog);
+                assertThat(inspect.exitValue()).as(said).isZero();
+                assertThat(said).as(method).contains("->  " + node + ": OK");
+                switch (method) {
+                    case "ping" -> assertThat(said).contains("pong");
+                    case "stats" -> assertThat(said).contains("\"pid\"", "\"prefetch_count\"", "\"total\"");
+                    case "registered" -> assertThat(said).contains("* add", "* echo");
+                    default -> assertThat(said).contains("- empty -");
+                }
+            }
         }
     }
 
@@ -123,6 +141,15 @@ class CeleryInteropTest {
                         assertThat(e.remoteTraceback()).contains("raise ValueError(message)");
                     });
             assertThat(client.send("add", List.of(5, 5), Map.of(), SendOptions.options().withPriority(9)).get(wait).asInt()).isEqualTo(10);
+
+            // and Celeriac's inspect sees the Python worker
+            String node = "python-interop@" + io.celeriac.protocol.TaskMessage.hostName();
+            CliRun ping = CliRun.of("inspect", "ping", "--broker", url, "--timeout", "2");
+            assertThat(ping.code()).as(ping.err()).isZero();
+            assertThat(ping.out()).contains("-> " + node + ": OK", "pong");
+            CliRun registered = CliRun.of("inspect", "registered", "--broker", url, "-d", node, "--json");
+            assertThat(registered.code()).as(registered.err()).isZero();
+            assertThat(Json.read(registered.out()).get(node).toString()).contains("add", "echo", "fail");
         } finally {
             worker.destroy();
             worker.waitFor(20, TimeUnit.SECONDS);

@@ -118,11 +118,11 @@ class InspectProcessTest {
 
         CliRun none = inspect("ping");
         assertThat(none.code()).isEqualTo(1);
-        assertThat(none.err()).contains("no worker has sent a heartbeat");
+        assertThat(none.err()).contains("no worker answered within");
 
         CliRun nobody = inspect("ping", "-d", "ghost@nowhere");
         assertThat(nobody.code()).isEqualTo(2);
-        assertThat(nobody.err().strip()).contains("no worker named 'ghost@nowhere'").doesNotContain("\n");
+        assertThat(nobody.err().strip()).contains("no worker named 'ghost@nowhere' answered").doesNotContain("\n");
 
         CliRun badTimeout = inspect("ping", "--timeout", "-1");
         assertThat(badTimeout.code()).isEqualTo(2);

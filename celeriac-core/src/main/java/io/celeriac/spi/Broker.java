@@ -75,6 +75,15 @@ public interface Broker extends AutoCloseable {
     /** The URL this broker was opened with, without any password. */
     String describe();
 
+    /**
+     * The broadcast control channel (inspect and control requests to workers, and their replies).
+     * By default one mailbox queue per worker on this broker; a broker with a native broadcast
+     * (Redis: Celery's pidbox) gives its own.
+     */
+    default ControlChannel control() {
+        return new MailboxControl(this);
+    }
+
     @Override
     void close();
 }

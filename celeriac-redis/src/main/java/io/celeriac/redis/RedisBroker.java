@@ -56,12 +56,14 @@ final class RedisBroker implements Broker {
     private volatile long wakes;
     private volatile long nextRecovery;
     private volatile boolean listening;
+    private final RedisControl control;
 
     RedisBroker(RedisConnection redis, Duration lease, Duration visibility, Clock clock) {
         this.redis = redis;
         this.lease = lease;
         this.visibility = visibility;
         this.clock = clock;
+        this.control = new RedisControl(redis);
     }
 
     /** The list holding a queue's messages of this priority: kombu's name for its bucket. */
@@ -279,6 +281,12 @@ final class RedisBroker implements Broker {
     @Override
     public boolean etaOnQueue() {
         return true;
+    }
+
+    /** Celery's pidbox, shared with Python workers and clients. */
+    @Override
+    public io.celeriac.spi.ControlChannel control() {
+        return control;
     }
 
     @Override

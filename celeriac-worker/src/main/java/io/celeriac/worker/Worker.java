@@ -71,15 +71,16 @@ public final class Worker {
     }
 
     /** What {@code celeriac inspect} can ask this worker, by method name (Celery's names and reply shapes). */
-    private Map<String, java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode>> controlMethods() {
-        Map<String, java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode>> m = new java.util.LinkedHashMap<>();
-        m.put("ping", () -> io.celeriac.protocol.Json.NODES.objectNode().put("ok", "pong"));
-        m.put("stats", this::inspectStats);
-        m.put("active", () -> handler.active());
-        m.put("reserved", this::inspectReserved);
-        m.put("registered", () -> io.celeriac.protocol.Json.toTree(registry.names().stream().sorted().toList()));
-        m.put("revoked", () -> io.celeriac.protocol.Json.toTree(revocations.knownIds()));
-        m.put("conf", this::inspectConf);
+    private Map<String, java.util.function.Function<com.fasterxml.jackson.databind.JsonNode, com.fasterxml.jackson.databind.JsonNode>> controlMethods() {
+        Map<String, java.util.function.Function<com.fasterxml.jackson.databind.JsonNode, com.fasterxml.jackson.databind.JsonNode>> m =
+                new java.util.LinkedHashMap<>();
+        m.put("ping", args -> io.celeriac.protocol.Json.NODES.objectNode().put("ok", "pong"));
+        m.put("stats", args -> inspectStats());
+        m.put("active", args -> handler.active());
+        m.put("reserved", args -> inspectReserved());
+        m.put("registered", args -> io.celeriac.protocol.Json.toTree(registry.names().stream().sorted().toList()));
+        m.put("revoked", args -> io.celeriac.protocol.Json.toTree(revocations.knownIds()));
+        m.put("conf", args -> inspectConf());
         return m;
     }
 

@@ -323,15 +323,16 @@ class WorkerTest {
     @Test
     void aWorkerAnswersPingAndStatsThroughTheBroker() throws Exception {
         start(1, 1);
-        io.celeriac.control.ControlClient control = new io.celeriac.control.ControlClient(client.broker());
-        Map<String, JsonNode> pong = control.call(List.of("test@host", "nobody@nowhere"), "ping", null, Duration.ofSeconds(2));
+        io.celeriac.spi.ControlChannel control = client.broker().control();
+        List<String> both = List.of("test@host", "nobody@nowhere");
+        Map<String, JsonNode> pong = control.call("ping", null, both, both, Duration.ofSeconds(2));
         assertThat(pong).containsOnlyKeys("test@host");
         assertThat(pong.get("test@host").get("ok").asText()).isEqualTo("pong");
         client.send("add", 1, 1).get(WAIT);
-        JsonNode stats = control.call(List.of("test@host"), "stats", null, Duration.ofSeconds(2)).get("test@host");
+        JsonNode stats = control.call("stats", null, List.of("test@host"), List.of(), Duration.ofSeconds(2)).get("test@host");
         assertThat(stats.get("hostname").asText()).isEqualTo("test@host");
         assertThat(stats.get("succeeded").asLong()).isEqualTo(1);
-        JsonNode unknown = control.call(List.of("test@host"), "reboot", null, Duration.ofSeconds(2)).get("test@host");
+        JsonNode unknown = control.call("reboot", null, List.of("test@host"), List.of(), Duration.ofSeconds(2)).get("test@host");
         assertThat(unknown.get("error").asText()).contains("No such control command: reboot");
     }
 

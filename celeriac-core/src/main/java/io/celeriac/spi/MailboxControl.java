@@ -1,0 +1,157 @@
+package io.celeriac.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.protocol.CeleryTime;
+import io.celeriac.protocol.Json;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Control through plain queues, so that it works on every broker: each worker consumes its own
+ * mailbox queue {@code celeriac.pidbox.<node>} and answers on the reply queue the request names.
+ * A request to every worker goes to the mailbox of every node that has sent a heartbeat lately.
+ *
+ * <pre>
+ * request  {"method": "ping", "arguments": {}, "reply_to": "celeriac.reply.&lt;uuid&gt;", "ticket": "&lt;uuid&gt;", "expires": "&lt;time&gt;"}
+ * reply    {"ticket": "&lt;uuid&gt;", "node": "w1@host", "reply": {"ok": "pong"}}
+ * </pre>
+ */
+public final class MailboxControl implements ControlChannel {
+    private static final Logger log = LoggerFactory.getLogger("celeriac.control");
+    public static final String MAILBOX_PREFIX = "celeriac.pidbox.";
+    /** A node whose last heartbeat is older than this is not sent broadcasts. */
+    private static final Duration FORGOTTEN = Duration.ofMinutes(5);
+
+    private final Broker broker;
+
+    public MailboxControl(Broker broker) {
+        this.broker = broker;
+    }
+
+    public static String mailbox(String node) {
+        return MAILBOX_PREFIX + node;
+    }
+
+    @Override
+    public Map<String, JsonNode> call(String method, ObjectNode arguments, List<String> destination, List<String> expect,
+                                      Duration timeout) throws InterruptedException {
+        List<String> nodes = new ArrayList<>();
+        if (destination != null && !destination.isEmpty()) {
+            nodes.addAll(destination);
+        } else {
+            long now = System.currentTimeMillis();
+            broker.nodes().values().forEach(b -> {
+                if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && !isBeat(b)) {
+                    nodes.add(b.node());
+                }
+            });
+        }
+        String ticket = UUID.randomUUID().toString();
+        String replyTo = "celeriac.reply." + ticket;
+        ObjectNode req = Json.NODES.objectNode();
+        req.put("method", method);
+        req.set("arguments", arguments == null ? Json.NODES.objectNode() : arguments);
+        req.put("reply_to", replyTo);
+        req.put("ticket", ticket);
+        req.put("expires", CeleryTime.format(Instant.now().plus(timeout)));
+        String payload = Json.write(req);
+        for (String node : nodes) {
+            broker.publish(mailbox(node), new BrokerMessage(ticket, payload, 0, null));
+        }
+        List<String> waitFor = expect == null || expect.isEmpty() ? nodes : expect;
+        Map<String, JsonNode> replies = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (!replies.keySet().containsAll(waitFor)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                List<Delivery> got = broker.reserve(List.of(replyTo), 100, Duration.ofNanos(left));
+                for (Delivery d : got) {
+                    try {
+                        JsonNode r = Json.read(d.payload());
+                        if (ticket.equals(r.path("ticket").asText())) {
+                            replies.put(r.path("node").asText(), r.get("reply"));
+                        }
+                    } catch (Exception malformed) {
+                        // not ours, or not JSON: drop it
+                    }
+                }
+                broker.ack(got);
+            }
+        } finally {
+            broker.purge(replyTo);
+        }
+        return replies;
+    }
+
+    private static boolean isBeat(NodeBeat b) {
+        try {
+            return Json.read(b.json()).path("type").asText().startsWith("beat");
+        } catch (Exception malformed) {
+            return false;
+        }
+    }
+
+    @Override
+    public AutoCloseable serve(String node, BiFunction<String, JsonNode, JsonNode> handler) {
+        String mailbox = mailbox(node);
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    List<Delivery> got = broker.reserve(List.of(mailbox), 20, Duration.ofMillis(500));
+                    for (Delivery d : got) {
+                        answer(node, d, handler);
+                    }
+                    broker.ack(got);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log.debug("control mailbox of {}: {}", node, e.getMessage());
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                }
+            }
+        }, "celeriac-control");
+        t.setDaemon(true);
+        t.start();
+        return t::interrupt;
+    }
+
+    private void answer(String node, Delivery d, BiFunction<String, JsonNode, JsonNode> handler) {
+        JsonNode req;
+        try {
+            req = Json.read(d.payload());
+        } catch (Exception e) {
+            log.warn("control: dropped a request that is not JSON");
+            return;
+        }
+        JsonNode expires = req.get("expires");
+        if (expires != null && expires.isTextual() && Instant.now().isAfter(CeleryTime.parse(expires.asText()))) {
+            return; // its asker has given up
+        }
+        String replyTo = req.path("reply_to").asText(null);
+        JsonNode reply = handler.apply(req.path("method").asText(), req.path("arguments"));
+        if (replyTo == null) {
+            return;
+        }
+        ObjectNode out = Json.NODES.objectNode();
+        out.put("ticket", req.path("ticket").asText());
+        out.put("node", node);
+        out.set("reply", reply);
+        broker.publish(replyTo, new BrokerMessage(null, Json.write(out), 0, null));
+    }
+}
