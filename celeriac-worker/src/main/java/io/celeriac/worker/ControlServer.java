@@ -40,6 +40,8 @@ final class ControlServer implements AutoCloseable {
         }
         try {
             return m.apply(arguments == null ? Json.NODES.objectNode() : arguments);
+        } catch (IllegalArgumentException e) { // bad arguments: the asker's mistake, said plainly
+            return Json.NODES.objectNode().put("error", e.getMessage());
         } catch (RuntimeException e) {
             log.warn("control: {} failed: {}", method, e.toString());
             return Json.NODES.objectNode().put("error", e.toString());

@@ -68,6 +68,7 @@ final class ProcessPool implements WorkerPool {
         // start them two at a time, so a retiring child's slot rarely waits for a JVM to start.
         int spares = recycling ? Math.max(1, options.concurrency()) : 0;
         this.target = options.concurrency() + spares;
+        this.size.set(options.concurrency());
         this.starter = Executors.newFixedThreadPool(recycling ? 2 : 1, ThreadPool.platformThreads("celeriac-pool-starter-"));
         this.settings = options.config().explicitValues();
         this.command = command(options.config().get(Settings.WORKER_CHILD_JAVA_OPTIONS), options.config().get(Settings.LOG_LEVEL));
@@ -101,7 +102,7 @@ final class ProcessPool implements WorkerPool {
 
     @Override
     public String describe() {
-        return "process (" + options.concurrency() + " child JVMs"
+        return "process (" + size.get() + " child JVMs"
                 + (options.maxTasksPerChild() > 0 ? ", recycled every " + options.maxTasksPerChild() + " tasks" : "")
                 + (options.maxMemoryPerChildKib() > 0 ? ", or above " + options.maxMemoryPerChildKib() + " KiB" : "") + ")";
     }
@@ -239,6 +240,11 @@ final class ProcessPool implements WorkerPool {
             }
         }
         if (why == null && !closing) {
+            if (surplus.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) { // pool_shrink
+                all.remove(c);
+                c.retire();
+                return;
+            }
             idle.add(c);
             return;
         }
@@ -263,6 +269,27 @@ final class ProcessPool implements WorkerPool {
         }
     }
 
+    /** Children to retire instead of reusing (pool_shrink while they were busy). */
+    private final java.util.concurrent.atomic.AtomicInteger surplus = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger size = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public void resize(int delta) {
+        size.addAndGet(delta);
+        for (int i = 0; i < delta; i++) {
+            spawn();
+        }
+        for (int i = 0; i < -delta; i++) {
+            ChildProcess c = idle.poll();
+            if (c != null) {
+                all.remove(c);
+                c.retire();
+            } else {
+                surplus.incrementAndGet(); // the next child to come back retires
+            }
+        }
+    }
+
     @Override
     public long pidOf(RequestContext ctx) {
         ChildProcess c = busy.get(ctx);
@@ -273,7 +300,7 @@ final class ProcessPool implements WorkerPool {
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("implementation", "process");
-        m.put("max-concurrency", options.concurrency());
+        m.put("max-concurrency", size.get());
         m.put("processes", all.stream().filter(ChildProcess::alive).map(ChildProcess::pid).sorted().toList());
         m.put("max-tasks-per-child", options.maxTasksPerChild() > 0 ? options.maxTasksPerChild() : "N/A");
         m.put("max-memory-per-child", options.maxMemoryPerChildKib() > 0 ? options.maxMemoryPerChildKib() : "N/A");

@@ -55,6 +55,10 @@ final class RequestHandler {
     private final Supplier<Celeriac> app;
     private final Map<String, RetryPolicy> policies = new ConcurrentHashMap<>();
     private final Map<String, RequestContext> running = new ConcurrentHashMap<>();
+    /** Set by the rate_limit control command. */
+    final RateLimits rateLimits = new RateLimits();
+    /** Set by the time_limit control command, by task name. */
+    final Map<String, TimeLimits> limitOverrides = new ConcurrentHashMap<>();
 
     RequestHandler(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results, WorkerPool pool,
                    WorkerStats stats, Clock clock, BooleanSupplier coldStop, Finisher finisher, Revocations revocations,
@@ -123,6 +127,10 @@ final class RequestHandler {
         boolean acksLate = task.options().acksLate() != null ? task.options().acksLate() : options.acksLate();
         RetryPolicy policy = policies.computeIfAbsent(task.name(), n -> RetryPolicy.of(task.options(), options.config()));
         TimeLimits limits = TimeLimits.of(m, task, options.config());
+        TimeLimits override = limitOverrides.get(task.name());
+        if (override != null && m.softTimeLimit() == null && m.hardTimeLimit() == null) {
+            limits = override; // set by the time_limit control command; a per-call limit still wins
+        }
         if (!acksLate) {
             // at-most-once, by request: a crash from here on loses the task
             persist("ack " + m, () -> broker.ack(List.of(d)));
@@ -136,13 +144,14 @@ final class RequestHandler {
         long start = System.nanoTime();
         stats.active.incrementAndGet();
         stats.total.computeIfAbsent(m.task(), n -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
-        ctx.markStarted(clock.instant());
         running.put(m.id(), ctx);
         if (revocations.knownTerminate(m.id())) {
             ctx.markTerminated(); // a terminate that arrived between the revocation check and now
         }
         Outcome outcome;
         try {
+            rateLimits.acquire(m.task()); // a rate-limited task waits for its turn here
+            ctx.markStarted(clock.instant());
             outcome = pool.execute(task, ctx, limits.soft(), limits.hard());
         } catch (InterruptedException e) {
             outcome = null; // a cold shutdown: the message was given back

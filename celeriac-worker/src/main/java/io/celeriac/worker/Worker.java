@@ -49,7 +49,12 @@ public final class Worker {
     private final CountDownLatch terminated = new CountDownLatch(1);
     /** Messages reserved and not yet run to the end (buffered + running): bounded by the prefetch limit. */
     private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
-    private final List<Thread> slots = new ArrayList<>();
+    private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The queues consumed now (add_consumer / cancel_consumer change them). */
+    private final List<String> queues = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Slots running now (pool_grow / pool_shrink change it), and slots asked to retire. */
+    private final java.util.concurrent.atomic.AtomicInteger concurrency = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger slotsToRetire = new java.util.concurrent.atomic.AtomicInteger();
     private Thread consumer;
     private volatile boolean consuming;
     private volatile boolean accepting;
@@ -81,7 +86,110 @@ public final class Worker {
         m.put("registered", args -> io.celeriac.protocol.Json.toTree(registry.names().stream().sorted().toList()));
         m.put("revoked", args -> io.celeriac.protocol.Json.toTree(revocations.knownIds()));
         m.put("conf", args -> inspectConf());
+        // control (Celery's method and argument names, so Python's `celery control` works too)
+        m.put("shutdown", args -> {
+            Thread t = new Thread(this::shutdown, "celeriac-remote-shutdown");
+            t.setDaemon(true);
+            t.start();
+            return ok("shutting down: finishing the running tasks");
+        });
+        m.put("pool_grow", args -> ok(resize(args.path("n").asInt(1))));
+        m.put("pool_shrink", args -> ok(resize(-args.path("n").asInt(1))));
+        m.put("rate_limit", args -> {
+            String task = requireTask(args.path("task_name").asText(null));
+            String rate = args.path("rate_limit").isNull() ? "" : args.path("rate_limit").asText("");
+            handler.rateLimits.set(task, rate);
+            return ok(rate.isBlank() || RateLimits.intervalNanos(rate) == 0 ? "rate limit of " + task + " disabled"
+                    : "new rate limit set successfully: " + task + " " + rate);
+        });
+        m.put("time_limit", args -> {
+            String task = requireTask(args.path("task_name").asText(null));
+            Duration soft = io.celeriac.config.Durations.ofSeconds(args.path("soft").asDouble(0));
+            Duration hard = io.celeriac.config.Durations.ofSeconds(args.path("hard").asDouble(0));
+            if (!hard.isZero() && !soft.isZero() && soft.compareTo(hard) >= 0) {
+                throw new IllegalArgumentException("the soft limit (" + soft.toMillis() / 1000.0 + " s) must be below the hard one ("
+                        + hard.toMillis() / 1000.0 + " s)");
+            }
+            handler.limitOverrides.put(task, new TimeLimits(soft, hard));
+            return ok("time limits set successfully: " + task + " soft " + soft.toMillis() / 1000.0 + " s, hard "
+                    + hard.toMillis() / 1000.0 + " s");
+        });
+        m.put("revoke", args -> {
+            List<String> ids = new ArrayList<>();
+            com.fasterxml.jackson.databind.JsonNode id = args.path("task_id");
+            if (id.isArray()) {
+                id.forEach(i -> ids.add(i.asText()));
+            } else if (id.isTextual()) {
+                ids.add(id.asText());
+            }
+            if (ids.isEmpty()) {
+                throw new IllegalArgumentException("revoke needs a task_id");
+            }
+            boolean terminate = args.path("terminate").asBoolean(false);
+            java.time.Instant until = java.time.Instant.now().plus(options.config().get(io.celeriac.config.Settings.RESULT_EXPIRES));
+            ids.forEach(i -> broker.revoke(i, terminate, until));
+            revocations.refresh();
+            return ok("tasks " + ids + " flagged as revoked" + (terminate ? " (terminate)" : ""));
+        });
+        m.put("add_consumer", args -> {
+            String q = args.path("queue").asText("");
+            if (q.isBlank()) {
+                throw new IllegalArgumentException("add_consumer needs a queue");
+            }
+            if (queues.contains(q)) {
+                return ok("already consuming from " + q);
+            }
+            queues.add(q);
+            log.info("{}: now consuming from queue {}", options.nodeName(), q);
+            return ok("add consumer " + q);
+        });
+        m.put("cancel_consumer", args -> {
+            String q = args.path("queue").asText("");
+            if (!queues.remove(q)) {
+                return ok("not consuming from " + q);
+            }
+            log.info("{}: no longer consuming from queue {}", options.nodeName(), q);
+            return ok("no longer consuming from " + q);
+        });
         return m;
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode ok(String what) {
+        return io.celeriac.protocol.Json.NODES.objectNode().put("ok", what);
+    }
+
+    private String requireTask(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a task_name is needed");
+        }
+        if (registry.find(name).isEmpty()) {
+            throw new IllegalArgumentException("unknown task '" + name + "'");
+        }
+        return name;
+    }
+
+    /** pool_grow / pool_shrink: more or fewer slots (and children, in the process pool); never below one. */
+    private synchronized String resize(int delta) {
+        if (delta == 0) {
+            return "pool unchanged";
+        }
+        if (delta < 0) {
+            delta = -Math.min(-delta, concurrency.get() - 1);
+            if (delta == 0) {
+                throw new IllegalArgumentException("the pool has one slot; it cannot shrink further");
+            }
+        }
+        pool.resize(delta);
+        concurrency.addAndGet(delta);
+        if (delta > 0) {
+            for (int i = 0; i < delta; i++) {
+                startSlot();
+            }
+        } else {
+            slotsToRetire.addAndGet(-delta);
+        }
+        log.info("{}: pool {} by {} to {}", options.nodeName(), delta > 0 ? "grew" : "shrank", Math.abs(delta), concurrency.get());
+        return delta > 0 ? "pool will grow" : "pool will shrink";
     }
 
     private final long startedAtMillis = System.currentTimeMillis();
@@ -89,7 +197,11 @@ public final class Worker {
     private com.fasterxml.jackson.databind.node.ObjectNode inspectStats() {
         var o = heartbeat.state("stats");
         o.put("uptime", (System.currentTimeMillis() - startedAtMillis) / 1000);
-        o.put("prefetch_count", options.prefetchLimit());
+        o.put("prefetch_count", prefetchLimit());
+        o.put("concurrency", concurrency.get());
+        o.set("queues", io.celeriac.protocol.Json.toTree(List.copyOf(queues)));
+        var limits = o.putObject("rate_limits");
+        handler.rateLimits.intervals().forEach((task, ns) -> limits.put(task, String.format("%.3f/s", 1e9 / ns)));
         o.put("broker", broker.describe());
         var total = o.putObject("total");
         new java.util.TreeMap<>(stats.total).forEach((name, n) -> total.put(name, n.get()));
@@ -168,10 +280,10 @@ public final class Worker {
         finisher.start();
         accepting = true;
         consuming = true;
+        queues.addAll(options.queues());
+        concurrency.set(options.concurrency());
         for (int i = 0; i < options.concurrency(); i++) {
-            Thread t = pool.slotThreads().newThread(this::slotLoop);
-            slots.add(t);
-            t.start();
+            startSlot();
         }
         consumer = new Thread(this::consumeLoop, "celeriac-consumer");
         consumer.setDaemon(true);
@@ -211,16 +323,21 @@ public final class Worker {
         long backoff = 0;
         while (consuming) {
             try {
-                int free = options.prefetchLimit() - held.get();
+                if (queues.isEmpty()) { // every queue cancelled: nothing to consume until one is added
+                    sleepQuietly(100);
+                    continue;
+                }
+                int prefetch = prefetchLimit();
+                int free = prefetch - held.get();
                 // Refill in batches (one claim for several messages) unless the slots are starving.
                 boolean starving = buffer.isEmpty();
-                if (free <= 0 || (!starving && free < (options.prefetchLimit() + 1) / 2)) {
+                if (free <= 0 || (!starving && free < (prefetch + 1) / 2)) {
                     synchronized (buffer) {
                         buffer.wait(10); // woken when a slot finishes a message
                     }
                     continue;
                 }
-                List<Delivery> got = broker.reserve(options.queues(), free, POLL_SLICE);
+                List<Delivery> got = broker.reserve(List.copyOf(queues), free, POLL_SLICE);
                 stats.lastPollMillis = System.currentTimeMillis();
                 if (backoff > 0) {
                     BrokerOutage.of(broker).ok();
@@ -253,7 +370,7 @@ public final class Worker {
                 return;
             }
             if (d == null) {
-                if (!accepting) {
+                if (!accepting || retireThisSlot()) {
                     return;
                 }
                 continue;
@@ -274,7 +391,30 @@ public final class Worker {
                 running.remove(d);
                 released(d);
             }
+            if (retireThisSlot()) {
+                return;
+            }
         }
+    }
+
+    private void startSlot() {
+        Thread t = pool.slotThreads().newThread(this::slotLoop);
+        slots.add(t);
+        t.start();
+    }
+
+    /** pool_shrink: this slot leaves if some must (after its task, never while running one). */
+    private boolean retireThisSlot() {
+        if (slotsToRetire.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+            slots.remove(Thread.currentThread());
+            return true;
+        }
+        return false;
+    }
+
+    /** How many messages this worker may hold: its concurrency now × worker_prefetch_multiplier. */
+    private int prefetchLimit() {
+        return Math.max(1, concurrency.get()) * options.prefetchMultiplier();
     }
 
     /**
@@ -306,9 +446,18 @@ public final class Worker {
     }
 
     private void awaitSlotsThenGoOffline() {
-        for (Thread t : slots) {
+        // slots come and go (pool_grow, pool_shrink; a retiring slot leaves the list): wait for all
+        while (true) {
+            Thread alive = slots.stream().filter(Thread::isAlive).findFirst().orElse(null);
+            if (alive == null) {
+                if (!accepting) {
+                    break;
+                }
+                sleepQuietly(50);
+                continue;
+            }
             try {
-                t.join();
+                alive.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

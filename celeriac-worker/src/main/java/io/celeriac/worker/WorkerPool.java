@@ -45,6 +45,10 @@ interface WorkerPool extends AutoCloseable {
 
     Map<String, Object> stats();
 
+    /** pool_grow / pool_shrink: {@code delta} more (or fewer) tasks at once; the worker adds or retires slots to match. */
+    default void resize(int delta) {
+    }
+
     /** The process running {@code ctx}'s task (the child's pid in the process pool). */
     default long pidOf(RequestContext ctx) {
         return ProcessHandle.current().pid();
