@@ -128,7 +128,35 @@ public final class Celeriac implements AutoCloseable {
         options.headers().forEach(b::header);
         TaskMessage m = b.build();
         publish(queue, m);
+        if (config.get(Settings.TASK_SEND_SENT_EVENT)) {
+            sentEvent(queue, m);
+        }
         return new AsyncResult(m.id(), results);
+    }
+
+    /** Celery's task-sent event (best effort: a send does not fail for it). */
+    private void sentEvent(String queue, TaskMessage m) {
+        ObjectNode e = Json.NODES.objectNode();
+        e.put("hostname", "client@" + TaskMessage.hostName());
+        e.put("utcoffset", 0);
+        e.put("pid", ProcessHandle.current().pid());
+        e.put("uuid", m.id());
+        e.put("name", m.task());
+        e.put("args", io.celeriac.protocol.PythonRepr.args(m.args()));
+        e.put("kwargs", io.celeriac.protocol.PythonRepr.kwargs(m.kwargs()));
+        e.put("retries", m.retries());
+        e.put("queue", queue);
+        e.put("exchange", "");
+        e.put("routing_key", queue);
+        e.put("root_id", m.rootId());
+        e.put("parent_id", m.parentId());
+        e.put("timestamp", System.currentTimeMillis() / 1000.0);
+        e.put("type", "task-sent");
+        try {
+            broker.events().send(e);
+        } catch (RuntimeException ex) {
+            log.debug("task-sent event not sent: {}", ex.getMessage());
+        }
     }
 
     /** Publishes a ready-made message (the ETA, if any, is in its headers). */

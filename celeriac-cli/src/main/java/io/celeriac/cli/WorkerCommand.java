@@ -43,6 +43,9 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = {"-P", "--pool"}, paramLabel = "POOL", description = "worker_pool: process (default) or threads.")
     String pool;
 
+    @Option(names = {"-E", "--task-events"}, description = "worker_send_task_events: send task and worker events.")
+    boolean taskEvents;
+
     @Option(names = "--max-tasks-per-child", paramLabel = "N", description = "worker_max_tasks_per_child (process pool).")
     Integer maxTasksPerChild;
 
@@ -65,6 +68,7 @@ final class WorkerCommand implements Callable<Integer> {
         if (queues != null) flags.put(Settings.WORKER_QUEUES.name(), String.join(",", queues));
         if (hostname != null) flags.put(Settings.WORKER_HOSTNAME.name(), hostname);
         if (pool != null) flags.put(Settings.WORKER_POOL.name(), pool);
+        if (taskEvents) flags.put(Settings.WORKER_SEND_TASK_EVENTS.name(), "true");
         if (prefetchMultiplier != null) flags.put(Settings.WORKER_PREFETCH_MULTIPLIER.name(), prefetchMultiplier.toString());
         if (maxTasksPerChild != null) flags.put(Settings.WORKER_MAX_TASKS_PER_CHILD.name(), maxTasksPerChild.toString());
         if (maxMemoryPerChild != null) flags.put(Settings.WORKER_MAX_MEMORY_PER_CHILD.name(), maxMemoryPerChild.toString());

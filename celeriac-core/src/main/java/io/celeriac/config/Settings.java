@@ -158,6 +158,13 @@ public final class Settings {
             "(celeriac@HOST)",
             "Node name of a worker (Celery's -n), shown in heartbeats and results.");
 
+    public static final Setting<Boolean> WORKER_SEND_TASK_EVENTS = define("worker_send_task_events", ValueType.bool(), false,
+            "Send Celery's task events (task-received, -started, -succeeded, -failed, -retried, -revoked) and worker events"
+                    + " (worker-online, -heartbeat, -offline), for `celeriac events` and, on Redis, Celery's own tools (worker -E).");
+
+    public static final Setting<Boolean> TASK_SEND_SENT_EVENT = define("task_send_sent_event", ValueType.bool(), false,
+            "A client sends a task-sent event for each task it sends.");
+
     public static final Setting<Duration> WORKER_HEARTBEAT_INTERVAL = define("worker_heartbeat_interval",
             ValueType.duration(Duration.ofMillis(50)), Duration.ofSeconds(2),
             "How often a worker records its heartbeat and renews the leases of the messages it holds."

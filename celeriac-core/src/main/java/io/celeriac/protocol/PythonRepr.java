@@ -38,6 +38,13 @@ public final class PythonRepr {
         return truncate(sb);
     }
 
+    /** Python's repr of any JSON value, truncated like Celery's argsrepr. */
+    public static String of(JsonNode value) {
+        StringBuilder sb = new StringBuilder();
+        repr(value, sb);
+        return truncate(sb);
+    }
+
     private static String truncate(StringBuilder sb) {
         return sb.length() <= MAX_LENGTH ? sb.toString() : sb.substring(0, MAX_LENGTH - 3) + "...";
     }

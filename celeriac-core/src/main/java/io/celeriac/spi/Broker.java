@@ -84,6 +84,11 @@ public interface Broker extends AutoCloseable {
         return new MailboxControl(this);
     }
 
+    /** Where events go (Celery's task-… and worker-… events); by default one queue per listener. */
+    default EventChannel events() {
+        return new QueueEvents(this);
+    }
+
     @Override
     void close();
 }

@@ -57,6 +57,7 @@ final class RedisBroker implements Broker {
     private volatile long nextRecovery;
     private volatile boolean listening;
     private final RedisControl control;
+    private final RedisEvents events;
 
     RedisBroker(RedisConnection redis, Duration lease, Duration visibility, Clock clock) {
         this.redis = redis;
@@ -64,6 +65,7 @@ final class RedisBroker implements Broker {
         this.visibility = visibility;
         this.clock = clock;
         this.control = new RedisControl(redis);
+        this.events = new RedisEvents(redis);
     }
 
     /** The list holding a queue's messages of this priority: kombu's name for its bucket. */
@@ -281,6 +283,12 @@ final class RedisBroker implements Broker {
     @Override
     public boolean etaOnQueue() {
         return true;
+    }
+
+    /** Celery's celeryev exchange, shared with Python's tools. */
+    @Override
+    public io.celeriac.spi.EventChannel events() {
+        return events;
     }
 
     /** Celery's pidbox, shared with Python workers and clients. */

@@ -153,6 +153,37 @@ final class RedisConnection {
         }
     }
 
+    /** Pattern subscriptions (PSUBSCRIBE), e.g. Celery's events {@code /0.celeryev/*}. */
+    private final Map<String, CopyOnWriteArrayList<Consumer<String>>> patternListeners = new ConcurrentHashMap<>();
+
+    /** Calls {@code listener} with each message on a channel matching {@code pattern} until {@link #unlistenPattern}. */
+    void listenPattern(String pattern, Consumer<String> listener) {
+        boolean first = patternListeners.computeIfAbsent(pattern, p -> new CopyOnWriteArrayList<>()).addIfAbsent(listener)
+                && patternListeners.get(pattern).size() == 1;
+        ensureSubscriber();
+        if (first) {
+            synchronized (subscriberLock) {
+                Subscriber s = pubsub;
+                if (s != null && s.isSubscribed()) {
+                    s.psubscribe(pattern);
+                }
+            }
+        }
+    }
+
+    void unlistenPattern(String pattern, Consumer<String> listener) {
+        List<Consumer<String>> l = patternListeners.get(pattern);
+        if (l != null && l.remove(listener) && l.isEmpty()) {
+            patternListeners.remove(pattern);
+            synchronized (subscriberLock) {
+                Subscriber s = pubsub;
+                if (s != null && s.isSubscribed()) {
+                    s.punsubscribe(pattern);
+                }
+            }
+        }
+    }
+
     /** Waits (briefly) until the subscription to {@code channel} is in place on the server. */
     boolean awaitSubscribed(String channel, long millis) throws InterruptedException {
         long end = System.nanoTime() + millis * 1_000_000;
@@ -244,12 +275,23 @@ final class RedisConnection {
             if (channel.equals(WAKE)) {
                 // (re)connected: anything published meanwhile is looked for now
                 listeners.getOrDefault(WAKE, new CopyOnWriteArrayList<>()).forEach(c -> c.accept(null));
+                if (!patternListeners.isEmpty()) {
+                    psubscribe(patternListeners.keySet().toArray(String[]::new));
+                }
             }
         }
 
         @Override
         public void onUnsubscribe(String channel, int count) {
             confirmed.remove(channel);
+        }
+
+        @Override
+        public void onPMessage(String pattern, String channel, String message) {
+            List<Consumer<String>> l = patternListeners.get(pattern);
+            if (l != null) {
+                l.forEach(c -> c.accept(message));
+            }
         }
 
         @Override

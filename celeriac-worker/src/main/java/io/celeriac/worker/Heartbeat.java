@@ -29,7 +29,12 @@ final class Heartbeat implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final AtomicLong clock = new AtomicLong();
 
-    Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat) {
+    /** Worker events (online, heartbeat, offline), or null when events are off. */
+    private final TaskEvents events;
+
+    Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat,
+              TaskEvents events) {
+        this.events = events;
         this.broker = broker;
         this.options = options;
         this.stats = stats;
@@ -53,6 +58,9 @@ final class Heartbeat implements AutoCloseable {
         try {
             onBeat.run();
             broker.keepAlive(options.nodeName(), json(type));
+            if (events != null) {
+                events.send(state(type));
+            }
             BrokerOutage.of(broker).ok();
         } catch (Throwable t) {
             // leases are not renewed meanwhile: a long outage may redeliver what this worker holds
@@ -116,6 +124,9 @@ final class Heartbeat implements AutoCloseable {
         timer.shutdownNow();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
+            if (events != null) {
+                events.send(state("worker-offline"));
+            }
             broker.keepAlive(options.nodeName(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

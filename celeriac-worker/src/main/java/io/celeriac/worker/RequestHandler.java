@@ -55,6 +55,8 @@ final class RequestHandler {
     private final Supplier<Celeriac> app;
     private final Map<String, RetryPolicy> policies = new ConcurrentHashMap<>();
     private final Map<String, RequestContext> running = new ConcurrentHashMap<>();
+    /** Task events, when worker_send_task_events is on (else null). */
+    private final TaskEvents events;
     /** Set by the rate_limit control command. */
     final RateLimits rateLimits = new RateLimits();
     /** Set by the time_limit control command, by task name. */
@@ -74,6 +76,13 @@ final class RequestHandler {
         this.finisher = finisher;
         this.revocations = revocations;
         this.app = app;
+        this.events = options.config().get(io.celeriac.config.Settings.WORKER_SEND_TASK_EVENTS)
+                ? new TaskEvents(broker.events(), options.nodeName()) : null;
+    }
+
+    /** The task events sender, or null when events are off. */
+    TaskEvents events() {
+        return events;
     }
 
     void handle(Delivery d) {
@@ -83,6 +92,9 @@ final class RequestHandler {
         } catch (MalformedMessageException e) {
             deadLetter(d, null, "malformed message: " + e.getMessage(), null);
             return;
+        }
+        if (events != null) {
+            events.received(m);
         }
         Instant now = clock.instant();
         Instant eta = m.eta().orElse(null);
@@ -97,12 +109,18 @@ final class RequestHandler {
         if (m.expires().map(now::isAfter).orElse(false)) {
             log.info("Task {}[{}] expired at {}; not run", m.task(), m.id(), m.expires().get());
             stats.revoked.incrementAndGet();
+            if (events != null) {
+                events.revoked(m, true, false);
+            }
             finish(TaskResult.revoked(m.id(), "expired", now), d, true);
             return;
         }
         if (revocations.isRevoked(m.id())) {
             log.info("Task {}[{}] was revoked; not run", m.task(), m.id());
             stats.revoked.incrementAndGet();
+            if (events != null) {
+                events.revoked(m, false, false);
+            }
             finish(TaskResult.revoked(m.id(), "revoked", now), d, true);
             return;
         }
@@ -152,6 +170,9 @@ final class RequestHandler {
         try {
             rateLimits.acquire(m.task()); // a rate-limited task waits for its turn here
             ctx.markStarted(clock.instant());
+            if (events != null) {
+                events.started(m, ProcessHandle.current().pid());
+            }
             outcome = pool.execute(task, ctx, limits.soft(), limits.hard());
         } catch (InterruptedException e) {
             outcome = null; // a cold shutdown: the message was given back
@@ -167,6 +188,9 @@ final class RequestHandler {
         if (ctx.terminated()) {
             stats.revoked.incrementAndGet();
             log.warn("Task {}[{}] terminated (revoked with terminate)", m.task(), m.id());
+            if (events != null) {
+                events.revoked(m, false, true);
+            }
             finish(TaskResult.revoked(m.id(), "terminated", now), d, acksLate);
             return;
         }
@@ -177,20 +201,36 @@ final class RequestHandler {
             if (log.isInfoEnabled()) {
                 log.info("Task {}[{}] succeeded in {}s: {}", m.task(), m.id(), String.format("%.6f", secs), abbreviate(s.value().toString()));
             }
+            if (events != null) {
+                events.succeeded(m, s.value(), secs);
+            }
             boolean ignore = task.options().ignoreResult() || m.ignoreResult();
             result = ignore ? null : withRequestFields(TaskResult.success(m.id(), s.value(), now), m);
         } else if (outcome instanceof Outcome.RetryLater r) {
             result = retry(d, m, r, policy.maxRetries(), now);
+            if (events != null) {
+                if (result != null && result.state() == io.celeriac.TaskState.FAILURE) {
+                    events.failed(m, result.exception());
+                } else {
+                    events.retried(m, r.cause());
+                }
+            }
         } else if (outcome instanceof Outcome.Lost lost) {
             if (acksLate && options.rejectOnWorkerLost() && requeueAfterLoss(d, m, lost)) {
                 return;
             }
             result = fail(d, m, ExceptionInfo.of("WorkerLostError", "billiard.exceptions", lost.reason()), now);
+            if (events != null) {
+                events.failed(m, result.exception());
+            }
         } else {
             ExceptionInfo exc = ((Outcome.Failure) outcome).exception();
             log.error("Task {}[{}] raised unexpected: {}\n{}", m.task(), m.id(), exc.summary(),
                     exc.traceback() == null ? "" : exc.traceback());
             result = fail(d, m, exc, now);
+            if (events != null) {
+                events.failed(m, exc);
+            }
         }
         stats.lastTaskDoneMillis = System.currentTimeMillis();
         finish(result, d, acksLate);

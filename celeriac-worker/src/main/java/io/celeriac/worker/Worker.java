@@ -71,7 +71,8 @@ public final class Worker {
         this.revocations = new Revocations(broker, r -> terminate(r.taskId()));
         this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
                 revocations, () -> app);
-        this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh);
+        this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh,
+                handler.events());
         this.control = new ControlServer(broker, options.nodeName(), controlMethods());
     }
 

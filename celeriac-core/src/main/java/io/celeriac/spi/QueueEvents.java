@@ -1,0 +1,112 @@
+package io.celeriac.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.protocol.Json;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Events over plain queues, so that they work on every broker: a listener announces itself as a
+ * node ({@code celeriac-events-<uuid>}, kept alive like a worker's heartbeat) with its own queue;
+ * a sender puts each event on the queue of every listener alive (looked up at most once a second).
+ * No listener, no cost beyond that look-up.
+ */
+public final class QueueEvents implements EventChannel {
+    private static final Logger log = LoggerFactory.getLogger("celeriac.events");
+    static final String LISTENER_PREFIX = "celeriac-events-";
+    private static final long LOOKUP_MS = 1000;
+    private static final Duration FRESH = Duration.ofSeconds(10);
+
+    private final Broker broker;
+    private volatile List<String> listeners = List.of();
+    private volatile long lookedUpAt;
+
+    public QueueEvents(Broker broker) {
+        this.broker = broker;
+    }
+
+    private List<String> listeners() {
+        long now = System.currentTimeMillis();
+        if (now - lookedUpAt > LOOKUP_MS) {
+            List<String> found = new ArrayList<>();
+            try {
+                broker.nodes().values().forEach(b -> {
+                    if (b.node().startsWith(LISTENER_PREFIX) && now - b.at().toEpochMilli() <= FRESH.toMillis()) {
+                        found.add(b.node());
+                    }
+                });
+            } catch (RuntimeException e) {
+                log.debug("events: cannot look up listeners: {}", e.getMessage());
+            }
+            listeners = List.copyOf(found);
+            lookedUpAt = now;
+        }
+        return listeners;
+    }
+
+    @Override
+    public void send(ObjectNode event) {
+        List<String> to = listeners();
+        if (to.isEmpty()) {
+            return;
+        }
+        String payload = Json.write(event);
+        for (String l : to) {
+            broker.publish(l, new BrokerMessage(null, payload, 0, null));
+        }
+    }
+
+    @Override
+    public AutoCloseable listen(Consumer<JsonNode> onEvent) {
+        String node = LISTENER_PREFIX + UUID.randomUUID();
+        String announce = Json.write(Json.NODES.objectNode().put("type", "event-listener").put("pid", ProcessHandle.current().pid()));
+        broker.keepAlive(node, announce);
+        Thread t = new Thread(() -> {
+            long lastBeat = System.currentTimeMillis();
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    if (System.currentTimeMillis() - lastBeat > 2000) {
+                        broker.keepAlive(node, announce);
+                        lastBeat = System.currentTimeMillis();
+                    }
+                    List<Delivery> got = broker.reserve(List.of(node), 100, Duration.ofMillis(200));
+                    for (Delivery d : got) {
+                        try {
+                            onEvent.accept(Json.read(d.payload()));
+                        } catch (Exception malformed) {
+                            log.debug("events: dropped an event that is not JSON");
+                        }
+                    }
+                    broker.ack(got);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log.debug("events: {}", e.getMessage());
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                }
+            }
+        }, "celeriac-events");
+        t.setDaemon(true);
+        t.start();
+        return () -> {
+            t.interrupt();
+            try {
+                t.join(2000);
+                broker.keepAlive(node, null);
+                broker.purge(node);
+            } catch (RuntimeException e) {
+                log.debug("events: {}", e.getMessage());
+            }
+        };
+    }
+}
