@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         description = "A distributed task queue for the JVM that speaks Celery's protocol.",
         subcommands = {StartCommand.class, StopCommand.class, RestartCommand.class, StatusCommand.class, HealthCommand.class,
                 LogsCommand.class, GenerateCommand.class, WorkerCommand.class, BeatCommand.class, CallCommand.class,
-                ResultCommand.class, RevokeCommand.class, InspectCommand.class, ControlCommand.class, EventsCommand.class, PurgeCommand.class, DemoCommand.class, SettingsCommand.class,
+                ResultCommand.class, RevokeCommand.class, InspectCommand.class, ControlCommand.class, EventsCommand.class, WatchCommand.class, PurgeCommand.class, DemoCommand.class, SettingsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int OK = 0;
@@ -33,7 +33,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: start, stop, restart, status, health, logs, generate, worker, beat, call, result, revoke, inspect, control, events, purge, demo or settings");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: start, stop, restart, status, health, logs, generate, worker, beat, call, result, revoke, inspect, control, events, watch, purge, demo or settings");
     }
 
     public static void main(String[] args) {

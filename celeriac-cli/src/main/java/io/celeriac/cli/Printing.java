@@ -10,7 +10,34 @@ final class Printing {
     }
 
     /** SUCCESS: the value as JSON, exit 0. FAILURE/REVOKED: the exception, exit 1. Not finished: the state, exit 1. */
+    /** The second line of a finished task: state, worker, retries, runtime, when (what the result holds of them). */
+    private static void details(PrintWriter out, TaskResult r) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = r.extra();
+        StringBuilder sb = new StringBuilder("  ").append(r.state());
+        if (o.hasNonNull("name")) {
+            sb.append(" · task ").append(o.get("name").asText());
+        }
+        if (o.hasNonNull("worker")) {
+            sb.append(" · worker ").append(o.get("worker").asText());
+        }
+        if (o.has("retries")) {
+            sb.append(" · retries ").append(o.get("retries").asInt());
+        }
+        if (o.has("runtime")) {
+            sb.append(String.format(" · runtime %.4f s", o.get("runtime").asDouble()));
+        }
+        if (r.dateDone() != null) {
+            sb.append(" · done ").append(r.dateDone());
+        }
+        out.println(sb);
+    }
+
     static int result(PrintWriter out, PrintWriter err, String id, TaskResult r, boolean traceback, boolean json) {
+        return result(out, err, id, r, traceback, json, false);
+    }
+
+    /** As above; with {@code details}, a second line says the state, worker, retries, runtime and when. */
+    static int result(PrintWriter out, PrintWriter err, String id, TaskResult r, boolean traceback, boolean json, boolean details) {
         if (r == null) {
             if (json) {
                 out.println("{\"status\": \"PENDING\", \"task_id\": \"" + id + "\"}");
@@ -26,6 +53,9 @@ final class Printing {
         switch (r.state()) {
             case SUCCESS:
                 out.println(r.result().toString());
+                if (details) {
+                    details(out, r);
+                }
                 return Main.OK;
             case FAILURE:
             case REVOKED:
@@ -34,6 +64,9 @@ final class Printing {
                 out.println(r.state() + ": " + e.summary());
                 if (traceback && e.traceback() != null) {
                     out.print(e.traceback());
+                }
+                if (details) {
+                    details(out, r);
                 }
                 return Main.FAILED;
             default:

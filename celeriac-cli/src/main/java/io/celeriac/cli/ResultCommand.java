@@ -45,7 +45,7 @@ final class ResultCommand implements Callable<Integer> {
             TaskResult r = (waitSeconds > 0
                     ? app.results().await(taskId, Durations.ofSeconds(waitSeconds))
                     : app.results().get(taskId)).orElse(null);
-            return Printing.result(spec.commandLine().getOut(), spec.commandLine().getErr(), taskId, r, traceback, json);
+            return Printing.result(spec.commandLine().getOut(), spec.commandLine().getErr(), taskId, r, traceback, json, true);
         }
     }
 }

@@ -49,7 +49,8 @@ class CliCommandsTest {
             try {
                 CliRun done = run("result", id, "--wait", "10", "--broker", broker());
                 assertThat(done.code()).isZero();
-                assertThat(done.out().strip()).isEqualTo("5");
+                assertThat(done.out().lines().findFirst().orElse("")).isEqualTo("5");
+                assertThat(done.out()).contains("SUCCESS · worker ", " · retries 0 · runtime ", " · done ");
 
                 CliRun waited = run("call", "fail", "no source", "--wait", "10", "--broker", broker());
                 assertThat(waited.code()).isEqualTo(1);

@@ -86,6 +86,9 @@ class InspectProcessTest {
             assertThat(running[0].path("args").get(0).asDouble()).isEqualTo(3.0);
             assertThat(running[0].path("time_start").asDouble()).isGreaterThan(0);
             assertThat(running[0].path("worker_pid").asLong()).isIn(a.pid(), b.pid());
+            CliRun watch = CliRun.of("watch", "--broker", url(), "--count", "1");
+            assertThat(watch.code()).isZero();
+            assertThat(watch.out()).contains("WORKER", "sleep", slow.id(), "1 task running on 2 workers", "- idle -");
             CliRun human = inspect("active");
             assertThat(human.out()).contains("sleep[" + slow.id() + "] args=[3", "running");
             slow.get(Duration.ofSeconds(30));

@@ -57,6 +57,10 @@ public final class Settings {
             ValueType.duration(Duration.ofSeconds(1)), Duration.ofDays(1),
             "How long a stored result is kept after the task finished.");
 
+    public static final Setting<Boolean> RESULT_EXTENDED = define("result_extended", ValueType.bool(), false,
+            "Also store each task's name, args and kwargs with its result (as Celery's result_extended). A result"
+                    + " always says which worker ran it (worker), its retries and its runtime in seconds.");
+
     public static final Setting<Duration> BROKER_RECOVERY_TIMEOUT = define("broker_recovery_timeout",
             ValueType.duration(Duration.ofMillis(100)), Duration.ofSeconds(30),
             "Lease on a reserved message. A worker renews its leases with every heartbeat; when it dies, its"

@@ -55,6 +55,7 @@ final class RequestHandler {
     private final Supplier<Celeriac> app;
     private final Map<String, RetryPolicy> policies = new ConcurrentHashMap<>();
     private final Map<String, RequestContext> running = new ConcurrentHashMap<>();
+    private final boolean resultExtended;
     /** Task events, when worker_send_task_events is on (else null). */
     private final TaskEvents events;
     /** Set by the rate_limit control command. */
@@ -76,6 +77,7 @@ final class RequestHandler {
         this.finisher = finisher;
         this.revocations = revocations;
         this.app = app;
+        this.resultExtended = options.config().get(io.celeriac.config.Settings.RESULT_EXTENDED);
         this.events = options.config().get(io.celeriac.config.Settings.WORKER_SEND_TASK_EVENTS)
                 ? new TaskEvents(broker.events(), options.nodeName()) : null;
     }
@@ -233,6 +235,9 @@ final class RequestHandler {
             }
         }
         stats.lastTaskDoneMillis = System.currentTimeMillis();
+        if (result != null && (result.state() == io.celeriac.TaskState.SUCCESS || result.state() == io.celeriac.TaskState.FAILURE)) {
+            result = result.withExtra("runtime", Json.NODES.numberNode(Math.round(secs * 1e6) / 1e6));
+        }
         finish(result, d, acksLate);
     }
 
@@ -308,13 +313,23 @@ final class RequestHandler {
     }
 
     private TaskResult withRequestFields(TaskResult r, TaskMessage m) {
+        // as Celery's result_extended: who ran it and how many retries it took; with
+        // result_extended also its name and arguments
+        com.fasterxml.jackson.databind.node.ObjectNode e = r.extra().deepCopy();
+        e.put("worker", options.nodeName());
+        e.put("retries", m.retries());
+        if (resultExtended) {
+            e.put("name", m.task());
+            e.set("args", m.args().deepCopy());
+            e.set("kwargs", m.kwargs().deepCopy());
+        }
         if (m.parentId() != null) {
-            r = r.withExtra("parent_id", Json.NODES.textNode(m.parentId()));
+            e.put("parent_id", m.parentId());
         }
         if (m.group() != null) {
-            r = r.withExtra("group_id", Json.NODES.textNode(m.group()));
+            e.put("group_id", m.group());
         }
-        return r;
+        return new TaskResult(r.taskId(), r.state(), r.result(), r.traceback(), r.dateDone(), e);
     }
 
     /**
