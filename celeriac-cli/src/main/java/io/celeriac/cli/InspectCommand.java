@@ -26,13 +26,14 @@ import picocli.CommandLine.Spec;
                 "  ping        each worker answers pong",
                 "  active      the tasks running now: id, name, args, kwargs, runtime, pid",
                 "  reserved    messages taken ahead and not started yet",
+                "  scheduled   tasks waiting for their ETA (countdown, eta, retry back-off) on the worker's queues",
                 "  registered  the task names each worker knows",
                 "  stats       pid, uptime, pool and its processes, tasks done per name, prefetch, broker, memory",
                 "  revoked     the revoked task ids a worker knows",
                 "  conf        the worker's effective settings (passwords masked)",
                 "Exit 0: at least one worker answered; 1: none did within the timeout; 2: bad input."})
 final class InspectCommand implements Callable<Integer> {
-    static final List<String> METHODS = List.of("ping", "active", "reserved", "registered", "stats", "revoked", "conf");
+    static final List<String> METHODS = List.of("ping", "active", "reserved", "scheduled", "registered", "stats", "revoked", "conf");
     /** A worker whose last heartbeat is older than this is not asked. */
     private static final Duration FORGOTTEN = Duration.ofMinutes(5);
 
@@ -42,7 +43,7 @@ final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "METHOD", description = "ping, active, reserved, registered, stats, revoked or conf.")
+    @Parameters(index = "0", paramLabel = "METHOD", description = "ping, active, reserved, scheduled, registered, stats, revoked or conf.")
     String method;
 
     @Option(names = {"-d", "--destination"}, split = ",", paramLabel = "NODE",
@@ -127,6 +128,16 @@ final class InspectCommand implements Callable<Integer> {
                             : "";
                     out.println("    * " + t.path("name").asText() + "[" + t.path("id").asText() + "] args=" + Json.write(t.path("args"))
                             + " kwargs=" + Json.write(t.path("kwargs")) + runtime);
+                }
+            }
+            case "scheduled" -> {
+                if (reply == null || reply.isEmpty()) {
+                    out.println("    - empty -");
+                }
+                for (JsonNode s : reply) {
+                    JsonNode t = s.path("request");
+                    out.println("    * " + t.path("name").asText() + "[" + t.path("id").asText() + "] eta " + s.path("eta").asText()
+                            + " args=" + Json.write(t.path("args")) + " kwargs=" + Json.write(t.path("kwargs")));
                 }
             }
             case "registered", "revoked" -> {

@@ -94,6 +94,15 @@ class InspectProcessTest {
             slow.get(Duration.ofSeconds(30));
         }
 
+        try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url()).build(), new TaskRegistry())) {
+            AsyncResult later = client.send("add", List.of(4, 5), Map.of(),
+                    io.celeriac.SendOptions.options().withCountdown(Duration.ofSeconds(30)));
+            CliRun scheduled = inspect("scheduled", "-d", na);
+            assertThat(scheduled.code()).isZero();
+            assertThat(scheduled.out()).contains("* add[" + later.id() + "] eta ", "args=[4,5]");
+            client.revoke(later.id(), false);
+        }
+
         CliRun registered = inspect("registered", "-d", na);
         assertThat(registered.code()).isZero();
         assertThat(registered.out()).contains("-> " + na + ": OK", "* add", "* sleep").doesNotContain(nb);

@@ -84,6 +84,16 @@ public interface Broker extends AutoCloseable {
         return new MailboxControl(this);
     }
 
+    /** A message waiting in the broker for its ETA (countdown, eta, or a retry's back-off). */
+    record Scheduled(String payload, Instant due) {
+    }
+
+    /**
+     * Up to {@code limit} messages of {@code queue} waiting for their ETA, soonest first: what
+     * {@code inspect scheduled} shows (ETA tasks wait in the broker, never in a worker's memory).
+     */
+    List<Scheduled> scheduled(String queue, int limit);
+
     /** Where events go (Celery's task-… and worker-… events); by default one queue per listener. */
     default EventChannel events() {
         return new QueueEvents(this);

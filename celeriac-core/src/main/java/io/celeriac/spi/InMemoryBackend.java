@@ -238,6 +238,20 @@ public final class InMemoryBackend implements BackendProvider {
             }
         }
 
+        @Override
+        public List<Scheduled> scheduled(String queue, int limit) {
+            Instant now = clock.instant();
+            s.lock.lock();
+            try {
+                return s.messages.values().stream()
+                        .filter(e -> e.queue.equals(queue) && e.owner == null && e.availableAt.isAfter(now))
+                        .sorted(java.util.Comparator.comparing((Entry e) -> e.availableAt))
+                        .limit(limit).map(e -> new Scheduled(e.msg.payload(), e.availableAt)).toList();
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
         private List<Entry> waiting(String queue) {
             Instant now = clock.instant();
             // Reserved = owned with a live lease; an expired lease makes the message waiting again.

@@ -335,6 +335,26 @@ final class SqliteBroker implements Broker {
     }
 
     @Override
+    public List<Scheduled> scheduled(String queue, int limit) {
+        long now = now();
+        return run("scheduled messages of queue '" + queue + "'", () -> db.read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT payload, available_at FROM celeriac_messages"
+                    + " WHERE queue = ? AND owner IS NULL AND available_at > ? ORDER BY available_at LIMIT ?")) {
+                ps.setString(1, queue);
+                ps.setLong(2, now);
+                ps.setInt(3, limit);
+                List<Scheduled> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Scheduled(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2))));
+                    }
+                }
+                return out;
+            }
+        }));
+    }
+
+    @Override
     public long size(String queue) {
         long now = now();
         return run("size of queue '" + queue + "'", () -> db.read(c -> {

@@ -269,6 +269,23 @@ final class RedisBroker implements Broker {
     }
 
     @Override
+    public List<Scheduled> scheduled(String queue, int limit) {
+        return redis.call("scheduled messages of queue '" + queue + "'", c -> {
+            List<Scheduled> out = new ArrayList<>();
+            for (var t : c.zrangeWithScores("celeriac.delayed." + queue, 0, limit - 1)) {
+                String payload = t.getElement();
+                try { // parked as {"b": bucket, "m": message}
+                    payload = io.celeriac.protocol.Json.read(payload).path("m").asText(payload);
+                } catch (Exception notJson) {
+                    // keep it as it is
+                }
+                out.add(new Scheduled(payload, Instant.ofEpochMilli((long) t.getScore())));
+            }
+            return out;
+        });
+    }
+
+    @Override
     public long size(String queue) {
         return redis.call("size of queue '" + queue + "'", c -> {
             long n = 0;

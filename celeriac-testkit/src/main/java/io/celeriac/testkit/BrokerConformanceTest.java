@@ -295,6 +295,22 @@ public abstract class BrokerConformanceTest {
     }
 
     @Test
+    void scheduledListsTheMessagesWaitingForTheirEtaSoonestFirst() throws Exception {
+        Broker b = broker();
+        Instant later = Instant.now().plusSeconds(120);
+        Instant sooner = Instant.now().plusSeconds(60);
+        b.publish(queue, new BrokerMessage("later", "later", 0, later));
+        b.publish(queue, new BrokerMessage("sooner", "sooner", 5, sooner));
+        b.publish(queue, msg("now"));
+        List<Broker.Scheduled> s = b.scheduled(queue, 10);
+        assertThat(s).extracting(Broker.Scheduled::payload).containsExactly("sooner", "later");
+        assertThat(Duration.between(sooner, s.get(0).due()).abs()).isLessThan(Duration.ofMillis(2));
+        assertThat(b.scheduled(queue, 1)).hasSize(1);
+        assertThat(payloads(b.reserve(List.of(queue), 10, Duration.ZERO))).containsExactly("now");
+        assertThat(b.scheduled(queue, 10)).hasSize(2);
+    }
+
+    @Test
     void anEtaInThePastIsDeliveredAtOnce() throws Exception {
         Broker b = broker();
         b.publish(queue, new BrokerMessage("overdue", "overdue", 0, Instant.now().minusSeconds(60)));

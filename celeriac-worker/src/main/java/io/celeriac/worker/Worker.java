@@ -84,6 +84,7 @@ public final class Worker {
         m.put("stats", args -> inspectStats());
         m.put("active", args -> handler.active());
         m.put("reserved", args -> inspectReserved());
+        m.put("scheduled", args -> inspectScheduled());
         m.put("registered", args -> io.celeriac.protocol.Json.toTree(registry.names().stream().sorted().toList()));
         m.put("revoked", args -> io.celeriac.protocol.Json.toTree(revocations.knownIds()));
         m.put("conf", args -> inspectConf());
@@ -234,6 +235,29 @@ public final class Worker {
                         d.redelivered()));
             } catch (RuntimeException malformed) {
                 // it goes to the dead-letter queue when its turn comes
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Tasks waiting for their ETA (countdown, eta, retry back-off) on this worker's queues, in
+     * Celery's shape. They wait in the broker, not in this worker, so workers sharing a queue list
+     * the same ones.
+     */
+    private com.fasterxml.jackson.databind.JsonNode inspectScheduled() {
+        var out = Inspection.array();
+        for (String q : List.copyOf(queues)) {
+            for (Broker.Scheduled s : broker.scheduled(q, 100)) {
+                try {
+                    var m = io.celeriac.protocol.MessageCodec.decode(s.payload());
+                    var o = out.addObject();
+                    o.put("eta", io.celeriac.protocol.CeleryTime.format(s.due()));
+                    o.put("priority", m.priority());
+                    o.set("request", Inspection.request(m, q, options.nodeName(), false));
+                } catch (RuntimeException malformed) {
+                    // it goes to the dead-letter queue when it comes due
+                }
             }
         }
         return out;
