@@ -157,6 +157,62 @@ class CeleryInteropTest {
         }
     }
 
+    @Test
+    void eventsAndControlCrossBetweenPythonAndCeleriac() throws Exception {
+        String url = redis.url(3);
+        String host = io.celeriac.protocol.TaskMessage.hostName();
+        Path pyEvents = dir.resolve("python-events.log");
+        Process dump = python(List.of(PYTHON, "-m", "celery", "-A", "interop", "events", "--dump"), url, pyEvents);
+        Path pyWorkerLog = dir.resolve("python-worker-events.log");
+        Process pyWorker = null;
+        try (ChildJvm worker = ChildJvm.start(Main.class.getName(), List.of("worker", "-E", "--broker", url, "-P", "threads", "-c", "2",
+                "-n", "celeriac-ev", "-Q", "celery", "--loglevel", "WARNING"), Map.of(), dir.resolve("celeriac-ev.log"))) {
+            String node = "celeriac-ev@" + host;
+            // celery events --dump is up when it shows the Celeriac worker's heartbeats
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                    .until(() -> Files.readString(pyEvents).contains(node + " ["));
+            try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url).build(), new TaskRegistry())) {
+                // Python's celery events sees a Celeriac worker's task events
+                AsyncResult r = client.send("add", 2, 3);
+                assertThat(r.get(Duration.ofSeconds(60)).asInt()).isEqualTo(5);
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                        .until(() -> Files.readString(pyEvents).contains("task succeeded: add(" + r.id() + ")"));
+                assertThat(Files.readString(pyEvents)).contains(node + " [", "task received: add(" + r.id() + ") args=(2, 3)",
+                        "task started:");
+
+                // Python's celery control steers a Celeriac worker
+                Path ctl = dir.resolve("python-control.log");
+                Process control = python(List.of(PYTHON, "-m", "celery", "-A", "interop", "control", "rate_limit", "add", "100/s",
+                        "--destination", node, "--timeout", "3"), url, ctl);
+                assertThat(control.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(Files.readString(ctl)).contains(node + ": OK", "new rate limit set successfully");
+
+                // and celeriac events sees a Python worker's events
+                Path ours = dir.resolve("celeriac-events.log");
+                try (ChildJvm listener = ChildJvm.start(Main.class.getName(), List.of("events", "--dump", "--broker", url,
+                        "--duration", "60"), Map.of(), ours)) {
+                    Thread.sleep(1500);
+                    pyWorker = python(List.of(PYTHON, "-m", "celery", "-A", "interop", "worker", "-E", "-P", "solo", "-c", "1",
+                            "-Q", "py", "-n", "python-ev@%h", "--loglevel", "WARNING"), url, pyWorkerLog);
+                    AsyncResult py = client.send("add", List.of(20, 22), Map.of(), SendOptions.options().withQueue("py"));
+                    assertThat(py.get(Duration.ofSeconds(60)).asInt()).isEqualTo(42);
+                    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> listener.output().contains(
+                            "\"task-succeeded\"") && listener.output().contains(py.id()));
+                    assertThat(listener.output()).contains("\"hostname\":\"python-ev@" + host + "\"");
+                }
+            }
+        } finally {
+            dump.destroy();
+            dump.waitFor(20, TimeUnit.SECONDS);
+            dump.destroyForcibly();
+            if (pyWorker != null) {
+                pyWorker.destroy();
+                pyWorker.waitFor(20, TimeUnit.SECONDS);
+                pyWorker.destroyForcibly();
+            }
+        }
+    }
+
     static String read(Path p) throws IOException {
         return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
     }

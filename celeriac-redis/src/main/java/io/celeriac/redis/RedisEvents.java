@@ -40,8 +40,17 @@ final class RedisEvents implements EventChannel {
                 return;
             }
             JsonNode[] e = RedisControl.open(m);
-            if (e != null && e[1].isObject()) {
+            if (e == null) {
+                return;
+            }
+            if (e[1].isObject()) {
                 onEvent.accept(e[1]);
+            } else if (e[1].isArray()) { // Celery's buffered events: one message of many ("task.multi")
+                e[1].forEach(ev -> {
+                    if (ev.isObject()) {
+                        onEvent.accept(ev);
+                    }
+                });
             }
         };
         redis.listenPattern(pattern, listener);
