@@ -143,16 +143,13 @@ final class ControlCommand implements Callable<Integer> {
         }
         Config c = config.load(Map.of());
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
             List<String> ask = destination == null ? List.of() : destination;
             JsonNode arguments = req.get("arguments");
             Map<String, JsonNode> replies = app.broker().control().call(req.get("method").asText(),
                     arguments == null ? null : (ObjectNode) arguments, ask, ask, Duration.ofMillis((long) (timeout * 1000)));
             if (replies.isEmpty()) {
-                err.println("celeriac: no worker answered within " + timeout + " s on " + app.broker().describe()
-                        + (ask.isEmpty() ? "" : " (asked: " + String.join(", ", ask) + ")"));
-                return Main.FAILED;
+                return InspectCommand.noAnswer(spec, app, InspectCommand.knownWorkers(app), ask, timeout);
             }
             boolean anyOk = false;
             if (json) {

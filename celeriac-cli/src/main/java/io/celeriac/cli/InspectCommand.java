@@ -68,28 +68,13 @@ final class InspectCommand implements Callable<Integer> {
         }
         Config c = config.load(Map.of());
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
-            // the workers Celeriac knows of (their heartbeats); on Redis, Python Celery workers answer too
-            TreeSet<String> known = new TreeSet<>();
-            long now = System.currentTimeMillis();
-            for (NodeBeat b : app.broker().nodes().values()) {
-                if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && !Json.read(b.json()).path("type").asText().startsWith("beat")) {
-                    known.add(b.node());
-                }
-            }
+            TreeSet<String> known = knownWorkers(app);
             List<String> ask = destination == null ? List.of() : destination;
             Map<String, JsonNode> replies = app.broker().control().call(method, null, ask, ask,
                     Duration.ofMillis((long) (timeout * 1000)));
             if (replies.isEmpty()) {
-                List<String> strangers = ask.stream().filter(d -> !known.contains(d)).toList();
-                if (!ask.isEmpty() && strangers.size() == ask.size()) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "no worker named '" + String.join("', '", strangers)
-                            + "' answered" + (known.isEmpty() ? "" : "; known: " + String.join(", ", known)));
-                }
-                err.println("celeriac: no worker answered within " + timeout + " s on " + app.broker().describe()
-                        + (ask.isEmpty() ? "" : " (asked: " + String.join(", ", ask) + ")"));
-                return Main.FAILED;
+                return noAnswer(spec, app, known, ask, timeout);
             }
             List<String> silent = new ArrayList<>(ask.isEmpty() ? known : new TreeSet<>(ask));
             silent.removeAll(replies.keySet());
@@ -106,6 +91,33 @@ final class InspectCommand implements Callable<Integer> {
             }
             return Main.OK;
         }
+    }
+
+    /** The workers Celeriac knows of (fresh heartbeats); on Redis, Python Celery workers answer too. */
+    static TreeSet<String> knownWorkers(Celeriac app) throws Exception {
+        TreeSet<String> known = new TreeSet<>();
+        long now = System.currentTimeMillis();
+        for (NodeBeat b : app.broker().nodes().values()) {
+            if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && !Json.read(b.json()).path("type").asText().startsWith("beat")) {
+                known.add(b.node());
+            }
+        }
+        return known;
+    }
+
+    /**
+     * Nobody answered: a destination no worker has is bad input (exit 2, one line); otherwise the
+     * workers are down or too slow (exit 1).
+     */
+    static int noAnswer(CommandLine.Model.CommandSpec spec, Celeriac app, TreeSet<String> known, List<String> ask, double timeout) {
+        List<String> strangers = ask.stream().filter(d -> !known.contains(d)).toList();
+        if (!ask.isEmpty() && strangers.size() == ask.size()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "no worker named '" + String.join("', '", strangers)
+                    + "' answered" + (known.isEmpty() ? "" : "; known: " + String.join(", ", known)));
+        }
+        spec.commandLine().getErr().println("celeriac: no worker answered within " + timeout + " s on " + app.broker().describe()
+                + (ask.isEmpty() ? "" : " (asked: " + String.join(", ", ask) + ")"));
+        return Main.FAILED;
     }
 
     /** Celery's layout: "-> node: OK", then the reply, indented. */

@@ -167,6 +167,9 @@ class ControlProcessTest {
         }
         assertThat(cli("control", "reboot").err()).contains("unknown control command 'reboot'");
         assertThat(cli("control", "rate-limit", "add", "fast").err()).contains("bad rate limit 'fast'");
+        CliRun stranger = cli("control", "shutdown", "-d", "ghost@nowhere");
+        assertThat(stranger.code()).isEqualTo(2);
+        assertThat(stranger.err().strip()).contains("no worker named 'ghost@nowhere' answered").doesNotContain("\n");
         CliRun nobody = cli("control", "shutdown");
         assertThat(nobody.code()).isEqualTo(1);
         assertThat(nobody.err()).contains("no worker answered");
