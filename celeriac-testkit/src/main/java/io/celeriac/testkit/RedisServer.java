@@ -18,11 +18,27 @@ public final class RedisServer implements AutoCloseable {
     private final int port;
     private final boolean aof;
     private Process process;
+    /** For a sentinel: the master it watches, as "host port", and its name; null for a plain server. */
+    private String sentinelOf;
+    private String masterName;
 
     private RedisServer(Path dir, int port, boolean aof) {
         this.dir = dir;
         this.port = port;
         this.aof = aof;
+    }
+
+    /** Starts a Redis Sentinel (redis-server --sentinel) watching {@code master} under {@code name}. */
+    public static RedisServer startSentinel(Path dir, RedisServer master, String name) throws IOException, InterruptedException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        RedisServer r = new RedisServer(dir, port, false);
+        r.sentinelOf = "127.0.0.1 " + master.port();
+        r.masterName = name;
+        r.start();
+        return r;
     }
 
     /** Starts a server; {@code aof}: append-only file with fsync every second (what a production Redis broker uses). */
@@ -38,6 +54,16 @@ public final class RedisServer implements AutoCloseable {
 
     public synchronized void start() throws IOException, InterruptedException {
         Files.createDirectories(dir);
+        if (sentinelOf != null) {
+            Path conf = dir.resolve("sentinel.conf");
+            Files.writeString(conf, "port " + port + "\nbind 127.0.0.1\ndir " + dir + "\nlogfile " + dir.resolve("sentinel.log") + "\n"
+                    + "sentinel monitor " + masterName + " " + sentinelOf + " 1\n"
+                    + "sentinel down-after-milliseconds " + masterName + " 5000\n");
+            process = new ProcessBuilder("redis-server", conf.toString(), "--sentinel").redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("sentinel.out").toFile()).start();
+            awaitPong();
+            return;
+        }
         List<String> cmd = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString()));
         if (aof) {
@@ -46,6 +72,10 @@ public final class RedisServer implements AutoCloseable {
             cmd.addAll(List.of("--appendonly", "no"));
         }
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
+        awaitPong();
+    }
+
+    private void awaitPong() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             try (Socket s = new Socket("127.0.0.1", port)) {
@@ -58,7 +88,8 @@ public final class RedisServer implements AutoCloseable {
                 // not listening yet
             }
             if (!process.isAlive()) {
-                throw new IOException("redis-server exited: " + Files.readString(dir.resolve("redis.out")));
+                Path out = dir.resolve(sentinelOf != null ? "sentinel.out" : "redis.out");
+                throw new IOException("redis-server exited: " + (Files.exists(out) ? Files.readString(out) : "(no output)"));
             }
             Thread.sleep(20);
         }
