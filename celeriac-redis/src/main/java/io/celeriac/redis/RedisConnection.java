@@ -306,10 +306,19 @@ final class RedisConnection {
     // --- URLs --------------------------------------------------------------------------------------
 
     private record ParsedUrl(String scheme, String host, int port, String password, String user, int db, boolean ssl,
-                             String master, Set<HostAndPort> sentinels) {
+                             String master, Set<HostAndPort> sentinels, String caCerts, boolean verify) {
         UnifiedJedis open() {
-            JedisClientConfig cfg = DefaultJedisClientConfig.builder().user(user).password(password).database(db).ssl(ssl)
-                    .clientName("celeriac").connectionTimeoutMillis(5000).socketTimeoutMillis(10_000).build();
+            DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder().user(user).password(password).database(db).ssl(ssl)
+                    .clientName("celeriac").connectionTimeoutMillis(5000).socketTimeoutMillis(10_000);
+            if (ssl) {
+                b.sslSocketFactory(Tls.socketFactory(caCerts, verify));
+                if (verify) { // the server's certificate must name the host we asked for
+                    javax.net.ssl.SSLParameters params = new javax.net.ssl.SSLParameters();
+                    params.setEndpointIdentificationAlgorithm("HTTPS");
+                    b.sslParameters(params);
+                }
+            }
+            JedisClientConfig cfg = b.build();
             if (sentinels != null) {
                 return new JedisSentineled(master, cfg, sentinels, DefaultJedisClientConfig.builder().ssl(ssl).build());
             }
@@ -359,7 +368,7 @@ final class RedisConnection {
                     String[] parts = hp.split(":");
                     sentinels.add(new HostAndPort(parts[0], parts.length > 1 ? Integer.parseInt(parts[1]) : 26379));
                 }
-                return new ParsedUrl("redis-sentinel", null, 0, password, null, db, false, master, sentinels);
+                return new ParsedUrl("redis-sentinel", null, 0, password, null, db, false, master, sentinels, null, true);
             }
             URI u = new URI(url);
             if (u.getHost() == null) {
@@ -379,8 +388,30 @@ final class RedisConnection {
             }
             String path = u.getPath() == null ? "" : u.getPath().replace("/", "");
             int db = path.isEmpty() ? 0 : Integer.parseInt(path);
+            // TLS options as in Celery's rediss:// URLs: ?ssl_cert_reqs=required|none&ssl_ca_certs=/path/ca.pem
+            String caCerts = null;
+            boolean verify = true;
+            if (u.getRawQuery() != null) {
+                for (String kv : u.getRawQuery().split("&")) {
+                    int eq = kv.indexOf('=');
+                    String k = eq < 0 ? kv : kv.substring(0, eq);
+                    String v = eq < 0 ? "" : java.net.URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+                    switch (k) {
+                        case "ssl_ca_certs" -> caCerts = v;
+                        case "ssl_cert_reqs" -> {
+                            switch (v.toLowerCase(java.util.Locale.ROOT)) {
+                                case "required", "cert_required" -> verify = true;
+                                case "none", "cert_none" -> verify = false;
+                                default -> throw new ConfigException("'" + url + "': ssl_cert_reqs must be required or none, got '" + v + "'");
+                            }
+                        }
+                        default -> throw new ConfigException("'" + url + "': unknown option '" + k
+                                + "' (known: ssl_cert_reqs, ssl_ca_certs)");
+                    }
+                }
+            }
             return new ParsedUrl(u.getScheme(), u.getHost(), u.getPort() < 0 ? 6379 : u.getPort(), password, user, db,
-                    "rediss".equals(u.getScheme()), null, null);
+                    "rediss".equals(u.getScheme()), null, null, caCerts, verify);
         } catch (URISyntaxException | NumberFormatException e) {
             throw new ConfigException("'" + url + "' is not a Redis URL (redis://[:password@]host:port/db): " + e.getMessage());
         }

@@ -28,6 +28,61 @@ public final class RedisServer implements AutoCloseable {
         this.aof = aof;
     }
 
+    /** For a TLS server: its TLS port is {@link #port()}; the CA that signed its certificate is {@link #caCertificate()}. */
+    private boolean tls;
+
+    /**
+     * Starts a server that speaks only TLS, with a certificate for 127.0.0.1 signed by a CA made
+     * here with openssl (see {@link #caCertificate()}).
+     */
+    public static RedisServer startTls(Path dir) throws IOException, InterruptedException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Files.createDirectories(dir);
+        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=celeriac-test-ca");
+        openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+        Files.writeString(dir.resolve("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+        openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                "server.pem", "-days", "2", "-extfile", "ext.cnf");
+        RedisServer r = new RedisServer(dir, port, false);
+        r.tls = true;
+        r.process = new ProcessBuilder("redis-server", "--port", "0", "--tls-port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--tls-cert-file", dir.resolve("server.pem").toString(), "--tls-key-file", dir.resolve("server.key").toString(),
+                "--tls-ca-cert-file", dir.resolve("ca.pem").toString(), "--tls-auth-clients", "no", "--save", "",
+                "--appendonly", "no", "--dir", dir.toString(), "--logfile", dir.resolve("redis.log").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) { // listening is enough: a TLS handshake is the clients' business
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                return r;
+            } catch (IOException notYet) {
+                if (!r.process.isAlive()) {
+                    throw new IOException("redis-server (TLS) exited: " + Files.readString(dir.resolve("redis.out")));
+                }
+                Thread.sleep(20);
+            }
+        }
+        throw new IOException("redis-server (TLS) did not start on port " + port);
+    }
+
+    /** The PEM file of the CA that signed a TLS server's certificate. */
+    public Path caCertificate() {
+        return dir.resolve("ca.pem");
+    }
+
+    private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("openssl.out").toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("openssl " + String.join(" ", args) + " failed: " + Files.readString(dir.resolve("openssl.out")));
+        }
+    }
+
     /** Starts a Redis Sentinel (redis-server --sentinel) watching {@code master} under {@code name}. */
     public static RedisServer startSentinel(Path dir, RedisServer master, String name) throws IOException, InterruptedException {
         int port;
