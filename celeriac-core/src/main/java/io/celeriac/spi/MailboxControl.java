@@ -105,29 +105,7 @@ public final class MailboxControl implements ControlChannel {
 
     @Override
     public AutoCloseable serve(String node, BiFunction<String, JsonNode, JsonNode> handler) {
-        String mailbox = mailbox(node);
-        Thread t = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    List<Delivery> got = broker.reserve(List.of(mailbox), 20, Duration.ofMillis(500));
-                    for (Delivery d : got) {
-                        answer(node, d, handler);
-                    }
-                    broker.ack(got);
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException e) {
-                    log.debug("control mailbox of {}: {}", node, e.getMessage());
-                    try {
-                        Thread.sleep(1000);
-                    } catch (InterruptedException ie) {
-                        return;
-                    }
-                }
-            }
-        }, "celeriac-control");
-        t.setDaemon(true);
-        t.start();
+        Thread t = QueueReader.start(broker, mailbox(node), "celeriac-control", () -> { }, d -> answer(node, d, handler));
         return t::interrupt;
     }
 

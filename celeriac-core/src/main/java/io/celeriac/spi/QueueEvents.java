@@ -67,37 +67,19 @@ public final class QueueEvents implements EventChannel {
         String node = LISTENER_PREFIX + UUID.randomUUID();
         String announce = Json.write(Json.NODES.objectNode().put("type", "event-listener").put("pid", ProcessHandle.current().pid()));
         broker.keepAlive(node, announce);
-        Thread t = new Thread(() -> {
-            long lastBeat = System.currentTimeMillis();
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    if (System.currentTimeMillis() - lastBeat > 2000) {
-                        broker.keepAlive(node, announce);
-                        lastBeat = System.currentTimeMillis();
-                    }
-                    List<Delivery> got = broker.reserve(List.of(node), 100, Duration.ofMillis(200));
-                    for (Delivery d : got) {
-                        try {
-                            onEvent.accept(Json.read(d.payload()));
-                        } catch (Exception malformed) {
-                            log.debug("events: dropped an event that is not JSON");
-                        }
-                    }
-                    broker.ack(got);
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException e) {
-                    log.debug("events: {}", e.getMessage());
-                    try {
-                        Thread.sleep(500);
-                    } catch (InterruptedException ie) {
-                        return;
-                    }
-                }
+        long[] lastBeat = {System.currentTimeMillis()};
+        Thread t = QueueReader.start(broker, node, "celeriac-events", () -> {
+            if (System.currentTimeMillis() - lastBeat[0] > 2000) { // still listening: keep receiving
+                broker.keepAlive(node, announce);
+                lastBeat[0] = System.currentTimeMillis();
             }
-        }, "celeriac-events");
-        t.setDaemon(true);
-        t.start();
+        }, d -> {
+            try {
+                onEvent.accept(Json.read(d.payload()));
+            } catch (Exception malformed) {
+                log.debug("events: dropped an event that is not JSON");
+            }
+        });
         return () -> {
             t.interrupt();
             try {
