@@ -23,7 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,23 +38,15 @@ class ControlProcessTest {
     @TempDir
     Path dir;
 
-    private final List<ChildJvm> children = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        children.forEach(ChildJvm::close);
-    }
+    @RegisterExtension
+    final CliProcesses processes = new CliProcesses();
 
     private String url() {
         return "sqlite:" + dir.resolve("control.db");
     }
 
     private ChildJvm worker(String name, String pool, int concurrency) throws Exception {
-        ChildJvm c = ChildJvm.start(Main.class.getName(), List.of("worker", "--broker", url(), "-n", name, "-P", pool,
-                "-c", Integer.toString(concurrency), "--loglevel", "INFO", "--set", "worker_heartbeat_interval=0.5"),
-                Map.of(), dir.resolve(name + ".log"));
-        children.add(c);
-        return c;
+        return processes.worker(dir, url(), name, "-P", pool, "-c", Integer.toString(concurrency), "--loglevel", "INFO");
     }
 
     private CliRun cli(String... args) {

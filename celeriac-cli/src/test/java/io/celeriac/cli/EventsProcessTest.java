@@ -12,17 +12,16 @@ import io.celeriac.TaskRegistry;
 import io.celeriac.config.Config;
 import io.celeriac.config.Settings;
 import io.celeriac.protocol.Json;
-import io.celeriac.testkit.ChildJvm;
 import io.celeriac.testkit.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,12 +34,12 @@ class EventsProcessTest {
     @TempDir
     Path dir;
 
-    private final List<ChildJvm> children = new ArrayList<>();
+    @RegisterExtension
+    final CliProcesses processes = new CliProcesses();
     private RedisServer redis;
 
     @AfterEach
     void stop() throws InterruptedException {
-        children.forEach(ChildJvm::close);
         if (redis != null) {
             redis.close();
         }
@@ -69,12 +68,9 @@ class EventsProcessTest {
 
     private void lifeOfTasks(String url) throws Exception {
         Path log = dir.resolve("events.log");
-        ChildJvm listener = ChildJvm.start(Main.class.getName(), List.of("events", "--dump", "--broker", url, "--duration", "120"),
-                Map.of(), log);
-        children.add(listener);
+        processes.start(log, List.of("events", "--dump", "--broker", url, "--duration", "120"));
         Thread.sleep(1500); // the listener is up (and, on the embedded broker, announced) before the worker starts
-        children.add(ChildJvm.start(Main.class.getName(), List.of("worker", "-E", "--broker", url, "-n", "ev", "-P", "threads",
-                "-c", "2", "--loglevel", "WARNING", "--set", "worker_heartbeat_interval=0.5"), Map.of(), dir.resolve("worker.log")));
+        processes.worker(dir, url, "ev", "-E", "-P", "threads", "-c", "2", "--loglevel", "WARNING");
         Config config = Config.builder().set(Settings.BROKER_URL, url).set(Settings.TASK_SEND_SENT_EVENT, true).build();
         try (Celeriac client = Celeriac.open(config, new TaskRegistry())) {
             AsyncResult ok = client.send("add", 2, 3);

@@ -16,7 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,22 +29,15 @@ class InspectProcessTest {
     @TempDir
     Path dir;
 
-    private final List<ChildJvm> children = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        children.forEach(ChildJvm::close);
-    }
+    @RegisterExtension
+    final CliProcesses processes = new CliProcesses();
 
     private String url() {
         return "sqlite:" + dir.resolve("inspect.db");
     }
 
     private ChildJvm worker(String name) throws Exception {
-        ChildJvm c = ChildJvm.start(Main.class.getName(), List.of("worker", "--broker", url(), "-n", name, "-P", "threads",
-                "-c", "2", "--loglevel", "WARNING", "--set", "worker_heartbeat_interval=0.5"), Map.of(), dir.resolve(name + ".log"));
-        children.add(c);
-        return c;
+        return processes.worker(dir, url(), name, "-P", "threads", "-c", "2", "--loglevel", "WARNING");
     }
 
     private CliRun inspect(String... args) {
