@@ -146,8 +146,11 @@ final class HealthCommand implements Callable<Integer> {
             if (now - b.at().toEpochMilli() > FORGOTTEN.toMillis()) {
                 continue;
             }
+            if (!b.isWorker() && !b.isBeat()) {
+                continue; // an event listener (celeriac events), not a worker
+            }
             JsonNode j = Json.read(b.json());
-            if (j.path("type").asText().startsWith("beat")) {
+            if (b.isBeat()) {
                 beats.put(b.node(), b);
             } else {
                 workers.put(b.node(), j);

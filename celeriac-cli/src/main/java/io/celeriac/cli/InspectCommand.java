@@ -98,7 +98,7 @@ final class InspectCommand implements Callable<Integer> {
         TreeSet<String> known = new TreeSet<>();
         long now = System.currentTimeMillis();
         for (NodeBeat b : app.broker().nodes().values()) {
-            if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && !Json.read(b.json()).path("type").asText().startsWith("beat")) {
+            if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && b.isWorker()) {
                 known.add(b.node());
             }
         }

@@ -55,7 +55,8 @@ final class StatusCommand implements Callable<Integer> {
         ArrayNode workers = doc.putArray("workers");
         try (Celeriac app = Celeriac.open(ctx.config, new TaskRegistry())) {
             long now = System.currentTimeMillis();
-            for (NodeBeat b : app.broker().nodes().values().stream().sorted(Comparator.comparing(NodeBeat::node)).toList()) {
+            for (NodeBeat b : app.broker().nodes().values().stream().filter(n -> n.isWorker() || n.isBeat())
+                    .sorted(Comparator.comparing(NodeBeat::node)).toList()) {
                 JsonNode beat = Json.read(b.json());
                 ObjectNode w = workers.addObject();
                 w.put("node", b.node());

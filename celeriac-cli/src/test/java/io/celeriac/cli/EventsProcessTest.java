@@ -98,6 +98,9 @@ class EventsProcessTest {
             assertThat(failed.path("exception").asText()).contains("boom");
             assertThat(all).anyMatch(e -> "worker-online".equals(e.path("type").asText()));
             await().atMost(WAIT).until(() -> events(log).stream().anyMatch(e -> "worker-heartbeat".equals(e.path("type").asText())));
+            // a listening `celeriac events` is not taken for a worker
+            CliRun ping = CliRun.of("inspect", "ping", "--broker", url);
+            assertThat(ping.out()).contains("1 node online.").doesNotContain("No answer from");
         }
     }
 }

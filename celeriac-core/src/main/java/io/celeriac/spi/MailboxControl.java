@@ -50,7 +50,7 @@ public final class MailboxControl implements ControlChannel {
         } else {
             long now = System.currentTimeMillis();
             broker.nodes().values().forEach(b -> {
-                if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && !isBeat(b)) {
+                if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && b.isWorker()) {
                     nodes.add(b.node());
                 }
             });
@@ -93,14 +93,6 @@ public final class MailboxControl implements ControlChannel {
             broker.purge(replyTo);
         }
         return replies;
-    }
-
-    private static boolean isBeat(NodeBeat b) {
-        try {
-            return Json.read(b.json()).path("type").asText().startsWith("beat");
-        } catch (Exception malformed) {
-            return false;
-        }
     }
 
     @Override

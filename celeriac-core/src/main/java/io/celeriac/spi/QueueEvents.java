@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class QueueEvents implements EventChannel {
     private static final Logger log = LoggerFactory.getLogger("celeriac.events");
     static final String LISTENER_PREFIX = "celeriac-events-";
+    /** The type a listener announces itself with (so that it is not taken for a worker). */
+    static final String LISTENER_TYPE = "event-listener";
     private static final long LOOKUP_MS = 1000;
     private static final Duration FRESH = Duration.ofSeconds(10);
 
@@ -65,7 +67,7 @@ public final class QueueEvents implements EventChannel {
     @Override
     public AutoCloseable listen(Consumer<JsonNode> onEvent) {
         String node = LISTENER_PREFIX + UUID.randomUUID();
-        String announce = Json.write(Json.NODES.objectNode().put("type", "event-listener").put("pid", ProcessHandle.current().pid()));
+        String announce = Json.write(Json.NODES.objectNode().put("type", LISTENER_TYPE).put("pid", ProcessHandle.current().pid()));
         broker.keepAlive(node, announce);
         long[] lastBeat = {System.currentTimeMillis()};
         Thread t = QueueReader.start(broker, node, "celeriac-events", () -> {

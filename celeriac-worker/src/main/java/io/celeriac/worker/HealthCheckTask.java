@@ -96,6 +96,9 @@ final class HealthCheckTask {
         try {
             long now = System.currentTimeMillis();
             for (NodeBeat b : app.broker().nodes().values()) {
+                if (!b.isWorker() && !b.isBeat()) {
+                    continue; // an event listener
+                }
                 JsonNode beat = Json.read(b.json());
                 ObjectNode w = out.addObject();
                 w.put("node", b.node());
