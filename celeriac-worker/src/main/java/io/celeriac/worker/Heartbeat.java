@@ -29,7 +29,7 @@ final class Heartbeat implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final AtomicLong clock = new AtomicLong();
 
-    /** Worker events (online, heartbeat, offline), or null when events are off. */
+    /** Worker events (online, heartbeat, offline); {@link TaskEvents#OFF} when events are off. */
     private final TaskEvents events;
 
     Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat,
@@ -57,19 +57,14 @@ final class Heartbeat implements AutoCloseable {
     private void beat(String type) {
         try {
             onBeat.run();
-            broker.keepAlive(options.nodeName(), json(type));
-            if (events != null) {
-                events.send(state(type));
-            }
+            ObjectNode beat = state(type); // one state per beat: recorded, and sent as the event
+            broker.keepAlive(options.nodeName(), Json.write(beat));
+            events.send(beat);
             BrokerOutage.of(broker).ok();
         } catch (Throwable t) {
             // leases are not renewed meanwhile: a long outage may redeliver what this worker holds
             BrokerOutage.of(broker).failed("heartbeat", t);
         }
-    }
-
-    String json(String type) {
-        return Json.write(state(type));
     }
 
     /** The worker's state, in the event shape of {@code type} (worker-heartbeat, stats, …). */
@@ -124,9 +119,7 @@ final class Heartbeat implements AutoCloseable {
         timer.shutdownNow();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
-            if (events != null) {
-                events.send(state("worker-offline"));
-            }
+            events.send(state("worker-offline"));
             broker.keepAlive(options.nodeName(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

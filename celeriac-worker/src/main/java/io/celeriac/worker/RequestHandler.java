@@ -56,7 +56,7 @@ final class RequestHandler {
     private final Map<String, RetryPolicy> policies = new ConcurrentHashMap<>();
     private final Map<String, RequestContext> running = new ConcurrentHashMap<>();
     private final boolean resultExtended;
-    /** Task events, when worker_send_task_events is on (else null). */
+    /** Task events ({@link TaskEvents#OFF} unless worker_send_task_events is on). */
     private final TaskEvents events;
     /** Set by the rate_limit control command. */
     final RateLimits rateLimits = new RateLimits();
@@ -79,10 +79,10 @@ final class RequestHandler {
         this.app = app;
         this.resultExtended = options.config().get(io.celeriac.config.Settings.RESULT_EXTENDED);
         this.events = options.config().get(io.celeriac.config.Settings.WORKER_SEND_TASK_EVENTS)
-                ? new TaskEvents(broker.events(), options.nodeName()) : null;
+                ? new TaskEvents(broker.events(), options.nodeName()) : TaskEvents.OFF;
     }
 
-    /** The task events sender, or null when events are off. */
+    /** The task events sender ({@link TaskEvents#OFF} when events are off). */
     TaskEvents events() {
         return events;
     }
@@ -95,9 +95,7 @@ final class RequestHandler {
             deadLetter(d, null, "malformed message: " + e.getMessage(), null);
             return;
         }
-        if (events != null) {
-            events.received(m);
-        }
+        events.received(m);
         Instant now = clock.instant();
         Instant eta = m.eta().orElse(null);
         if (eta != null && eta.isAfter(now.plus(ETA_TOLERANCE))) {
@@ -111,18 +109,14 @@ final class RequestHandler {
         if (m.expires().map(now::isAfter).orElse(false)) {
             log.info("Task {}[{}] expired at {}; not run", m.task(), m.id(), m.expires().get());
             stats.revoked.incrementAndGet();
-            if (events != null) {
-                events.revoked(m, true, false);
-            }
+            events.revoked(m, true, false);
             finish(TaskResult.revoked(m.id(), "expired", now), d, true);
             return;
         }
         if (revocations.isRevoked(m.id())) {
             log.info("Task {}[{}] was revoked; not run", m.task(), m.id());
             stats.revoked.incrementAndGet();
-            if (events != null) {
-                events.revoked(m, false, false);
-            }
+            events.revoked(m, false, false);
             finish(TaskResult.revoked(m.id(), "revoked", now), d, true);
             return;
         }
@@ -172,9 +166,7 @@ final class RequestHandler {
         try {
             rateLimits.acquire(m.task()); // a rate-limited task waits for its turn here
             ctx.markStarted(clock.instant());
-            if (events != null) {
-                events.started(m, ProcessHandle.current().pid());
-            }
+            events.started(m, ProcessHandle.current().pid());
             outcome = pool.execute(task, ctx, limits.soft(), limits.hard());
         } catch (InterruptedException e) {
             outcome = null; // a cold shutdown: the message was given back
@@ -190,9 +182,7 @@ final class RequestHandler {
         if (ctx.terminated()) {
             stats.revoked.incrementAndGet();
             log.warn("Task {}[{}] terminated (revoked with terminate)", m.task(), m.id());
-            if (events != null) {
-                events.revoked(m, false, true);
-            }
+            events.revoked(m, false, true);
             finish(TaskResult.revoked(m.id(), "terminated", now), d, acksLate);
             return;
         }
@@ -203,36 +193,21 @@ final class RequestHandler {
             if (log.isInfoEnabled()) {
                 log.info("Task {}[{}] succeeded in {}s: {}", m.task(), m.id(), String.format("%.6f", secs), abbreviate(s.value().toString()));
             }
-            if (events != null) {
-                events.succeeded(m, s.value(), secs);
-            }
+            events.succeeded(m, s.value(), secs);
             boolean ignore = task.options().ignoreResult() || m.ignoreResult();
             result = ignore ? null : withRequestFields(TaskResult.success(m.id(), s.value(), now), m);
         } else if (outcome instanceof Outcome.RetryLater r) {
             result = retry(d, m, r, policy.maxRetries(), now);
-            if (events != null) {
-                if (result != null && result.state() == io.celeriac.TaskState.FAILURE) {
-                    events.failed(m, result.exception());
-                } else {
-                    events.retried(m, r.cause());
-                }
-            }
         } else if (outcome instanceof Outcome.Lost lost) {
             if (acksLate && options.rejectOnWorkerLost() && requeueAfterLoss(d, m, lost)) {
                 return;
             }
             result = fail(d, m, ExceptionInfo.of("WorkerLostError", "billiard.exceptions", lost.reason()), now);
-            if (events != null) {
-                events.failed(m, result.exception());
-            }
         } else {
             ExceptionInfo exc = ((Outcome.Failure) outcome).exception();
             log.error("Task {}[{}] raised unexpected: {}\n{}", m.task(), m.id(), exc.summary(),
                     exc.traceback() == null ? "" : exc.traceback());
             result = fail(d, m, exc, now);
-            if (events != null) {
-                events.failed(m, exc);
-            }
         }
         stats.lastTaskDoneMillis = System.currentTimeMillis();
         if (result != null && (result.state() == io.celeriac.TaskState.SUCCESS || result.state() == io.celeriac.TaskState.FAILURE)) {
@@ -244,6 +219,7 @@ final class RequestHandler {
     /** The FAILURE to record; with {@code task_dead_letter_on_failure} the message goes to the dead-letter queue too. */
     private TaskResult fail(Delivery d, TaskMessage m, ExceptionInfo exc, Instant now) {
         stats.failed.incrementAndGet();
+        events.failed(m, exc);
         TaskResult failure = withRequestFields(TaskResult.failure(m.id(), exc, now), m);
         if (options.deadLetterOnFailure()) {
             publishDeadLetter(d, m, "task failed: " + exc.summary());
@@ -288,6 +264,7 @@ final class RequestHandler {
         persist("publish retry of " + m, () -> broker.publish(d.queue(),
                 new BrokerMessage(next.id(), MessageCodec.encode(next), clampPriority(next.priority()), r.eta())));
         stats.retried.incrementAndGet();
+        events.retried(m, r.cause());
         log.info("Task {}[{}] retry {}/{} in {} ms{}", m.task(), m.id(), m.retries() + 1, maxRetries,
                 Duration.between(now, r.eta()).toMillis(), r.cause() == null ? "" : ": " + r.cause().summary());
         ExceptionInfo why = r.cause() != null ? r.cause() : ExceptionInfo.of("Retry", "celery.exceptions", "retry requested");

@@ -14,11 +14,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A worker's task events, in Celery's shapes (fields as Celery 5 sends them), when
- * {@code worker_send_task_events} is on. Best effort: an event that cannot be sent is dropped
+ * {@code worker_send_task_events} is on ({@link #OFF} otherwise). Best effort: an event that cannot be sent is dropped
  * (logged at debug), never a reason for a task to fail.
  */
 final class TaskEvents {
     private static final Logger log = LoggerFactory.getLogger("celeriac.events");
+
+    /** Events off: every method returns at once, nothing is built. */
+    static final TaskEvents OFF = new TaskEvents(null, null);
 
     private final EventChannel channel;
     private final String hostname;
@@ -44,6 +47,9 @@ final class TaskEvents {
     }
 
     void send(ObjectNode e) {
+        if (channel == null) {
+            return;
+        }
         try {
             channel.send(e);
         } catch (RuntimeException ex) {
@@ -52,6 +58,9 @@ final class TaskEvents {
     }
 
     void received(TaskMessage m) {
+        if (channel == null) {
+            return;
+        }
         ObjectNode e = event("task-received", m.id());
         e.put("name", m.task());
         e.put("args", PythonRepr.args(m.args()));
@@ -65,12 +74,18 @@ final class TaskEvents {
     }
 
     void started(TaskMessage m, long pid) {
+        if (channel == null) {
+            return;
+        }
         ObjectNode e = event("task-started", m.id());
         e.put("pid", pid);
         send(e);
     }
 
     void succeeded(TaskMessage m, JsonNode value, double runtime) {
+        if (channel == null) {
+            return;
+        }
         ObjectNode e = event("task-succeeded", m.id());
         e.put("result", PythonRepr.of(value));
         e.put("runtime", runtime);
@@ -78,6 +93,9 @@ final class TaskEvents {
     }
 
     void failed(TaskMessage m, ExceptionInfo exc) {
+        if (channel == null) {
+            return;
+        }
         ObjectNode e = event("task-failed", m.id());
         e.put("exception", exc.summary());
         e.put("traceback", exc.traceback());
@@ -85,6 +103,9 @@ final class TaskEvents {
     }
 
     void retried(TaskMessage m, ExceptionInfo exc) {
+        if (channel == null) {
+            return;
+        }
         ObjectNode e = event("task-retried", m.id());
         e.put("exception", exc == null ? "Retry" : exc.summary());
         e.put("traceback", exc == null ? null : exc.traceback());
@@ -92,6 +113,9 @@ final class TaskEvents {
     }
 
     void revoked(TaskMessage m, boolean expired, boolean terminated) {
+        if (channel == null) {
+            return;
+        }
         ObjectNode e = event("task-revoked", m.id());
         e.put("terminated", terminated);
         e.putNull("signum");
