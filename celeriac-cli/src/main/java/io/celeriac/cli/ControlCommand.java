@@ -7,7 +7,6 @@ import io.celeriac.TaskRegistry;
 import io.celeriac.config.Config;
 import io.celeriac.protocol.Json;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -43,17 +42,11 @@ final class ControlCommand implements Callable<Integer> {
     @Parameters(index = "1..*", paramLabel = "ARG", arity = "0..*")
     List<String> args = List.of();
 
-    @Option(names = {"-d", "--destination"}, split = ",", paramLabel = "NODE", description = "Only these workers; default: every worker.")
-    List<String> destination;
-
-    @Option(names = {"-t", "--timeout"}, paramLabel = "SECONDS", defaultValue = "1.0", description = "How long to wait for replies (default 1.0).")
-    double timeout;
+    @Mixin
+    BroadcastOptions broadcast;
 
     @Option(names = "--terminate", description = "revoke: also stop the task if it is running.")
     boolean terminate;
-
-    @Option(names = "--json", description = "Print the replies as one JSON object by node.")
-    boolean json;
 
     private CommandLine.ParameterException usage(String message) {
         return new CommandLine.ParameterException(spec.commandLine(), message);
@@ -138,21 +131,17 @@ final class ControlCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ObjectNode req = request(Json.NODES.objectNode());
-        if (timeout <= 0 || timeout > 3600) {
-            throw usage("--timeout must be between 0 and 3600 seconds, got " + timeout);
-        }
         Config c = config.load(Map.of());
         PrintWriter out = spec.commandLine().getOut();
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
-            List<String> ask = destination == null ? List.of() : destination;
             JsonNode arguments = req.get("arguments");
-            Map<String, JsonNode> replies = app.broker().control().call(req.get("method").asText(),
-                    arguments == null ? null : (ObjectNode) arguments, ask, ask, Duration.ofMillis((long) (timeout * 1000)));
-            if (replies.isEmpty()) {
-                return InspectCommand.noAnswer(spec, app, InspectCommand.knownWorkers(app), ask, timeout);
+            Map<String, JsonNode> replies = broadcast.ask(spec, app, req.get("method").asText(),
+                    arguments == null ? null : (ObjectNode) arguments);
+            if (replies == null) {
+                return Main.FAILED;
             }
             boolean anyOk = false;
-            if (json) {
+            if (broadcast.json) {
                 ObjectNode doc = Json.NODES.objectNode();
                 new TreeMap<>(replies).forEach(doc::set);
                 out.println(Json.write(doc));

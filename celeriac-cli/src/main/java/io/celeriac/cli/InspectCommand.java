@@ -6,9 +6,7 @@ import io.celeriac.Celeriac;
 import io.celeriac.TaskRegistry;
 import io.celeriac.config.Config;
 import io.celeriac.protocol.Json;
-import io.celeriac.spi.NodeBeat;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +15,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -34,8 +31,6 @@ import picocli.CommandLine.Spec;
                 "Exit 0: at least one worker answered; 1: none did within the timeout; 2: bad input."})
 final class InspectCommand implements Callable<Integer> {
     static final List<String> METHODS = List.of("ping", "active", "reserved", "scheduled", "registered", "stats", "revoked", "conf");
-    /** A worker whose last heartbeat is older than this is not asked. */
-    private static final Duration FORGOTTEN = Duration.ofMinutes(5);
 
     @Mixin
     ConfigOptions config;
@@ -46,16 +41,8 @@ final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "METHOD", description = "ping, active, reserved, scheduled, registered, stats, revoked or conf.")
     String method;
 
-    @Option(names = {"-d", "--destination"}, split = ",", paramLabel = "NODE",
-            description = "Ask only these workers (node names such as celeriac@host); default: every worker.")
-    List<String> destination;
-
-    @Option(names = {"-t", "--timeout"}, paramLabel = "SECONDS", defaultValue = "1.0",
-            description = "How long to wait for answers (default 1.0).")
-    double timeout;
-
-    @Option(names = "--json", description = "Print the replies as one JSON object by node, for scripts.")
-    boolean json;
+    @Mixin
+    BroadcastOptions broadcast;
 
     @Override
     public Integer call() throws Exception {
@@ -63,22 +50,17 @@ final class InspectCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "unknown inspect method '" + method + "'; one of " + String.join(", ", METHODS));
         }
-        if (timeout <= 0 || timeout > 3600) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be between 0 and 3600 seconds, got " + timeout);
-        }
         Config c = config.load(Map.of());
         PrintWriter out = spec.commandLine().getOut();
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
-            TreeSet<String> known = knownWorkers(app);
-            List<String> ask = destination == null ? List.of() : destination;
-            Map<String, JsonNode> replies = app.broker().control().call(method, null, ask, ask,
-                    Duration.ofMillis((long) (timeout * 1000)));
-            if (replies.isEmpty()) {
-                return noAnswer(spec, app, known, ask, timeout);
+            Map<String, JsonNode> replies = broadcast.ask(spec, app, method, null);
+            if (replies == null) {
+                return Main.FAILED;
             }
-            List<String> silent = new ArrayList<>(ask.isEmpty() ? known : new TreeSet<>(ask));
+            List<String> silent = new ArrayList<>(broadcast.destinations().isEmpty()
+                    ? BroadcastOptions.knownWorkers(app) : new TreeSet<>(broadcast.destinations()));
             silent.removeAll(replies.keySet());
-            if (json) {
+            if (broadcast.json) {
                 ObjectNode doc = Json.NODES.objectNode();
                 new java.util.TreeMap<>(replies).forEach(doc::set);
                 out.println(Json.write(doc));
@@ -91,33 +73,6 @@ final class InspectCommand implements Callable<Integer> {
             }
             return Main.OK;
         }
-    }
-
-    /** The workers Celeriac knows of (fresh heartbeats); on Redis, Python Celery workers answer too. */
-    static TreeSet<String> knownWorkers(Celeriac app) throws Exception {
-        TreeSet<String> known = new TreeSet<>();
-        long now = System.currentTimeMillis();
-        for (NodeBeat b : app.broker().nodes().values()) {
-            if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && b.isWorker()) {
-                known.add(b.node());
-            }
-        }
-        return known;
-    }
-
-    /**
-     * Nobody answered: a destination no worker has is bad input (exit 2, one line); otherwise the
-     * workers are down or too slow (exit 1).
-     */
-    static int noAnswer(CommandLine.Model.CommandSpec spec, Celeriac app, TreeSet<String> known, List<String> ask, double timeout) {
-        List<String> strangers = ask.stream().filter(d -> !known.contains(d)).toList();
-        if (!ask.isEmpty() && strangers.size() == ask.size()) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "no worker named '" + String.join("', '", strangers)
-                    + "' answered" + (known.isEmpty() ? "" : "; known: " + String.join(", ", known)));
-        }
-        spec.commandLine().getErr().println("celeriac: no worker answered within " + timeout + " s on " + app.broker().describe()
-                + (ask.isEmpty() ? "" : " (asked: " + String.join(", ", ask) + ")"));
-        return Main.FAILED;
     }
 
     /** Celery's layout: "-> node: OK", then the reply, indented. */

@@ -57,7 +57,7 @@ final class RedisConnection {
 
     private RedisConnection(String url) {
         this.url = url;
-        this.safeUrl = url.replaceAll("://([^:@/]*):[^@/]*@", "://$1:***@");
+        this.safeUrl = io.celeriac.config.Secrets.redact(url);
         ParsedUrl p = parse(url);
         this.db = p.db;
         this.client = p.open();

@@ -168,8 +168,13 @@ final class ChildProcess {
 
     /** Resident memory in KiB (Linux /proc), or -1 where it cannot be read. */
     long rssKib() {
+        return rssKib(process.pid());
+    }
+
+    /** Resident memory of any process in KiB (Linux /proc), or -1 where it cannot be read. */
+    static long rssKib(long pid) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 if (line.startsWith("VmRSS:")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }

@@ -61,7 +61,7 @@ final class HealthCheckTask {
         });
         String jdbc = options.config().get(Settings.HEALTH_CHECK_JDBC_URL);
         if (!jdbc.isBlank()) {
-            ok &= probe(checks, "database", redact(jdbc), () -> selectOne(jdbc));
+            ok &= probe(checks, "database", io.celeriac.config.Secrets.redact(jdbc), () -> selectOne(jdbc));
         }
         report.put("healthy", ok);
         report.set("workers", workers(app));
@@ -113,11 +113,6 @@ final class HealthCheckTask {
             log.warn("health check: could not read worker heartbeats: {}", e.getMessage());
         }
         return out;
-    }
-
-    /** A JDBC URL without its password. */
-    static String redact(String url) {
-        return url.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("://([^:/@]+):[^@/]*@", "://$1:***@");
     }
 
     private static boolean probe(ObjectNode checks, String name, String target, Supplier<Boolean> check) {

@@ -47,6 +47,8 @@ public final class Worker {
     private final LinkedBlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
     private final Map<Delivery, Thread> running = new ConcurrentHashMap<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
+    /** The client this worker's tasks send with (and its control commands revoke with). */
+    private final Celeriac app;
     /** Messages reserved and not yet run to the end (buffered + running): bounded by the prefetch limit. */
     private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Thread> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -64,7 +66,7 @@ public final class Worker {
         this.options = Objects.requireNonNull(options);
         this.registry = Objects.requireNonNull(registry);
         this.broker = Objects.requireNonNull(broker);
-        Celeriac app = new Celeriac(options.config(), registry, broker, results, clock);
+        this.app = new Celeriac(options.config(), registry, broker, results, clock);
         HealthCheckTask.register(registry, () -> app, options);
         this.pool = "threads".equals(options.pool()) ? new ThreadPool() : new ProcessPool(options);
         this.finisher = new Finisher(results, broker, () -> cold);
@@ -128,8 +130,7 @@ public final class Worker {
                 throw new IllegalArgumentException("revoke needs a task_id");
             }
             boolean terminate = args.path("terminate").asBoolean(false);
-            java.time.Instant until = java.time.Instant.now().plus(options.config().get(io.celeriac.config.Settings.RESULT_EXPIRES));
-            ids.forEach(i -> broker.revoke(i, terminate, until));
+            ids.forEach(i -> app.revoke(i, terminate));
             revocations.refresh();
             return ok("tasks " + ids + " flagged as revoked" + (terminate ? " (terminate)" : ""));
         });
@@ -208,22 +209,8 @@ public final class Worker {
         var total = o.putObject("total");
         new java.util.TreeMap<>(stats.total).forEach((name, n) -> total.put(name, n.get()));
         var rusage = o.putObject("rusage");
-        rusage.put("maxrss", ownRssKib());
+        rusage.put("maxrss", Math.max(0, ChildProcess.rssKib(ProcessHandle.current().pid()))); // 0 where unknown
         return o;
-    }
-
-    /** This process's resident memory in KiB (Linux /proc; 0 elsewhere). */
-    private static long ownRssKib() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException notLinux) {
-            // fall through
-        }
-        return 0;
     }
 
     /** Messages reserved ahead and not started yet (in this worker's buffer). */
@@ -266,7 +253,7 @@ public final class Worker {
     /** The effective settings, with passwords in URLs masked. */
     private com.fasterxml.jackson.databind.JsonNode inspectConf() {
         var o = io.celeriac.protocol.Json.NODES.objectNode();
-        options.config().describe().forEach((k, v) -> o.put(k, v == null ? null : v.replaceAll("://([^:@/]*):[^@/]*@", "://$1:***@")));
+        options.config().describe().forEach((k, v) -> o.put(k, io.celeriac.config.Secrets.redact(v)));
         return o;
     }
 
