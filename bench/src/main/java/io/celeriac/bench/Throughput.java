@@ -21,6 +21,7 @@ import java.util.Map;
  * <pre>
  *   bench/run                  the default suite: threads pool, process pool, process pool recycling every 50
  *   bench/run --suite quick    the thread pool only
+ *   bench/run --suite recycle  the process pool, without and with recycling every 50 tasks
  *   bench/run --suite beat     beat's firing accuracy
  *   bench/run --suite redis    on a Redis of its own: Python Celery's prefork pool, then Celeriac's pools
  *   bench/run --tasks N --latency-tasks M --broker URL --out FILE
@@ -72,7 +73,13 @@ public final class Throughput {
             suite.clear();
             suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
         }
-        if (!a.getOrDefault("suite", "full").endsWith("quick") && !redisSuite) {
+        if ("recycle".equals(a.get("suite"))) {
+            suite.clear();
+            suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
+            suite.add(new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4),
+                    Math.min(m, 500)));
+        }
+        if (!a.getOrDefault("suite", "full").endsWith("quick") && !redisSuite && !"recycle".equals(a.get("suite"))) {
             suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
             suite.add(new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4),
                     Math.min(m, 500)));
@@ -143,7 +150,7 @@ public final class Throughput {
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: bench/run [--suite full|quick|beat|redis] [--tasks N] [--latency-tasks M]"
+                throw new IllegalArgumentException("usage: bench/run [--suite full|quick|recycle|beat|redis] [--tasks N] [--latency-tasks M]"
                         + " [--broker URL] [--out FILE]");
             }
             m.put(args[i].substring(2), args[++i]);

@@ -17,28 +17,69 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A class-data-sharing archive for the process pool's children: the classes a child loads (the
- * JDK's, Jackson's, the app's), parsed and laid out once, then mapped by every later child, which
+ * A class-data archive for the process pool's children: the classes a child loads (the JDK's,
+ * Jackson's, the app's), parsed and laid out once, then mapped by every later child, which
  * roughly halves a child's start. The archive is specific to the JVM, its options and the class
- * path, so its file name is a hash of all three.
+ * path, so its file name is a hash of all three. What kind of archive depends on the JVM:
  *
- * <p>Java 19+ keeps it up to date by itself ({@code -XX:+AutoCreateSharedArchive}). On 17 a
- * throw-away child makes it once, in the background ({@link #ensure}). A JVM that cannot use an
- * archive ignores it and starts normally ({@code -Xshare:auto}).
+ * <ul>
+ *   <li>Java 17–18: a dynamic CDS archive that a throw-away child writes as it exits
+ *       ({@code -XX:ArchiveClassesAtExit}), made once in the background ({@link #ensure});</li>
+ *   <li>Java 19–24: the same, kept up to date by the JVM itself ({@code -XX:+AutoCreateSharedArchive});</li>
+ *   <li>Java 25+: an AOT cache (JEP 483/514: classes loaded <em>and linked</em>, {@code -XX:AOTCacheOutput}
+ *       then {@code -XX:AOTCache}), which costs a child some 15% less CPU to start than a CDS archive.</li>
+ * </ul>
+ *
+ * <p>Children started before the archive exists run without it; a JVM that cannot use an archive
+ * ignores it and starts normally.
  */
 final class ClassDataArchive {
     private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
 
-    private final Path file;
-    private final boolean auto;
-    private final AtomicBoolean making = new AtomicBoolean();
+    /** How a JVM of a given feature version keeps and uses an archive. */
+    enum Kind {
+        /** Java 17–18: written by a throw-away child at its exit, then mapped. */
+        AT_EXIT(".jsa", "-XX:ArchiveClassesAtExit=", "-XX:SharedArchiveFile="),
+        /** Java 19–24: the JVM creates and refreshes it by itself. */
+        AUTO(".jsa", null, "-XX:SharedArchiveFile="),
+        /** Java 25+: an AOT cache of loaded and linked classes. */
+        AOT(".aot", "-XX:AOTCacheOutput=", "-XX:AOTCache=");
 
-    private ClassDataArchive(Path file, boolean auto) {
-        this.file = file;
-        this.auto = auto;
+        final String suffix;
+        final String makeOption;
+        final String useOption;
+
+        Kind(String suffix, String makeOption, String useOption) {
+            this.suffix = suffix;
+            this.makeOption = makeOption;
+            this.useOption = useOption;
+        }
+
+        static Kind of(int javaFeature) {
+            return javaFeature >= 25 ? AOT : javaFeature >= 19 ? AUTO : AT_EXIT;
+        }
     }
 
+    private final Path file;
+    private final Kind kind;
+    private final AtomicBoolean making = new AtomicBoolean();
+
+    private ClassDataArchive(Path file, Kind kind) {
+        this.file = file;
+        this.kind = kind;
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** For children run by this very JVM (the process pool's case). */
     static ClassDataArchive forCommand(List<String> command) {
+        return forCommand(command, Runtime.version().feature(), Path.of(System.getProperty("java.io.tmpdir"), "celeriac-cds"));
+    }
+
+    /** For children run by a JVM of feature version {@code javaFeature}, keeping the archive in {@code dir}. */
+    static ClassDataArchive forCommand(List<String> command, int javaFeature, Path dir) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(System.getProperty("java.home").getBytes(StandardCharsets.UTF_8));
@@ -55,10 +96,10 @@ final class ClassDataArchive {
                             .getBytes(StandardCharsets.UTF_8));
                 }
             }
+            Kind kind = Kind.of(javaFeature);
             String name = HexFormat.of().formatHex(sha.digest(), 0, 12);
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "celeriac-cds");
             Files.createDirectories(dir);
-            return new ClassDataArchive(dir.resolve(name + ".jsa"), Runtime.version().feature() >= 19);
+            return new ClassDataArchive(dir.resolve(name + kind.suffix), kind);
         } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
             log.debug("no class-data archive for children: {}", e.toString());
             return null;
@@ -69,7 +110,7 @@ final class ClassDataArchive {
     private static void deleteStale(Path keep) {
         long weekAgo = System.currentTimeMillis() - java.util.concurrent.TimeUnit.DAYS.toMillis(7);
         try (var files = Files.list(keep.getParent())) {
-            files.filter(p -> !p.equals(keep) && p.toString().endsWith(".jsa")).forEach(p -> {
+            files.filter(p -> !p.equals(keep) && (p.toString().endsWith(".jsa") || p.toString().endsWith(".aot"))).forEach(p -> {
                 try {
                     if (Files.getLastModifiedTime(p).toMillis() < weekAgo) {
                         Files.deleteIfExists(p);
@@ -83,43 +124,46 @@ final class ClassDataArchive {
         }
     }
 
-    /** {@code base} with the options that use the archive (Java 19+: also keep it up to date). */
+    /** {@code base} with the options that use the archive (Java 19–24: also keep it up to date). */
     List<String> command(List<String> base) {
         List<String> cmd = new ArrayList<>(base);
-        if (auto) {
+        if (kind == Kind.AUTO) {
             cmd.add(1, "-XX:+AutoCreateSharedArchive");
-            cmd.add(2, "-XX:SharedArchiveFile=" + file);
+            cmd.add(2, kind.useOption + file);
         } else if (Files.isRegularFile(file)) {
-            cmd.add(1, "-XX:SharedArchiveFile=" + file);
+            cmd.add(1, kind.useOption + file);
         }
         return cmd;
     }
 
     /**
-     * Java 17: when there is no archive yet, makes one in the background with a child that starts,
-     * loads the app and exits at once (the JVM writes the archive as it exits). Children started
-     * meanwhile run without it.
+     * Java 17–18 and 25+: when there is no archive yet, makes one in the background with a child
+     * that starts, loads the app and exits at once (the JVM writes the archive as it exits). Children
+     * started meanwhile run without it. The returned thread is null when there is nothing to make.
      */
-    void ensure(List<String> base, Map<String, Object> settings, Duration aliveTimeout) {
-        if (auto || Files.isRegularFile(file) || !making.compareAndSet(false, true)) {
-            return;
+    Thread ensure(List<String> base, Map<String, Object> settings, Duration aliveTimeout) {
+        if (kind == Kind.AUTO || Files.isRegularFile(file) || !making.compareAndSet(false, true)) {
+            return null;
         }
         Thread t = new Thread(() -> {
             Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
             try {
                 List<String> cmd = new ArrayList<>(base);
-                cmd.add(1, "-XX:ArchiveClassesAtExit=" + tmp);
+                cmd.add(1, kind.makeOption + tmp);
                 ChildProcess c = ChildProcess.start(0, cmd, settings, aliveTimeout);
                 c.retire();
-                if (c.waitForExit(Duration.ofSeconds(60)) && Files.isRegularFile(tmp)) {
+                boolean exited = c.waitForExit(Duration.ofSeconds(60));
+                if (exited && Files.isRegularFile(tmp)) {
                     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                     deleteStale(file);
                     log.info("process pool: class-data archive {} made; children start faster from now on", file);
                 } else {
                     c.kill(Duration.ZERO);
+                    log.info("process pool: no class-data archive ({}); children start without one",
+                            exited ? "the JVM wrote none, " + c.exitDescription() : "the archiving child did not exit in time");
                 }
             } catch (IOException | RuntimeException e) {
-                log.debug("process pool: no class-data archive: {}", e.toString());
+                log.info("process pool: no class-data archive ({}); children start without one", e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
@@ -132,5 +176,6 @@ final class ClassDataArchive {
         }, "celeriac-cds");
         t.setDaemon(true);
         t.start();
+        return t;
     }
 }

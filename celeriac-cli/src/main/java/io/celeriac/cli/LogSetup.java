@@ -1,0 +1,49 @@
+package io.celeriac.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ConfiguratorRank;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.spi.ContextAwareBase;
+
+/**
+ * Celeriac's logging set up in code rather than from an XML file: logs go to standard error (a
+ * command's own output — ids, results — stays clean on standard output), in Celery's format, at
+ * the level of {@code -Dceleriac.log_level} (INFO by default). Parsing a logback.xml costs a JVM
+ * some 50 ms of CPU (an XML parser and logback's configuration model); every process-pool child
+ * pays it at start, so this matters for recycling. A user's own file still wins:
+ * {@code -Dlogback.configurationFile=…} or a {@code logback.xml} ahead on the class path.
+ */
+@ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
+public final class LogSetup extends ContextAwareBase implements Configurator {
+    static final String PATTERN = "[%d{\"yyyy-MM-dd HH:mm:ss,SSS\"}: %-5level/%thread] %logger{0}: %msg%n";
+
+    @Override
+    public ExecutionStatus configure(LoggerContext context) {
+        if (System.getProperty("logback.configurationFile") != null
+                || LogSetup.class.getClassLoader().getResource("logback.xml") != null
+                || LogSetup.class.getClassLoader().getResource("logback-test.xml") != null) {
+            return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+        }
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern(PATTERN);
+        encoder.start();
+        ConsoleAppender<ILoggingEvent> err = new ConsoleAppender<>();
+        err.setContext(context);
+        err.setName("ERR");
+        err.setTarget("System.err");
+        err.setEncoder(encoder);
+        err.start();
+        context.getLogger("org.sqlite").setLevel(Level.WARN);
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        String level = System.getProperty("celeriac.log_level", "INFO");
+        root.setLevel(Level.toLevel("WARNING".equals(level) ? "WARN" : level, Level.INFO));
+        root.addAppender(err);
+        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+}
