@@ -78,8 +78,20 @@ final class ClassDataArchive {
         return forCommand(command, Runtime.version().feature(), Path.of(System.getProperty("java.io.tmpdir"), "celeriac-cds"));
     }
 
-    /** For children run by a JVM of feature version {@code javaFeature}, keeping the archive in {@code dir}. */
+    /**
+     * For children run by a JVM of feature version {@code javaFeature}, keeping the archive in
+     * {@code dir}; null when there can be none: a JVM archives classes from jars only, so a class
+     * path with directories (a build's target/classes, an IDE's output) gets none.
+     */
     static ClassDataArchive forCommand(List<String> command, int javaFeature, Path dir) {
+        int cp = Math.max(command.indexOf("-cp"), command.indexOf("-classpath"));
+        String classPath = cp >= 0 && cp + 1 < command.size() ? command.get(cp + 1) : System.getProperty("java.class.path");
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            if (Files.isDirectory(Path.of(entry))) {
+                log.debug("no class-data archive for children: {} is a directory, not a jar", entry);
+                return null;
+            }
+        }
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(System.getProperty("java.home").getBytes(StandardCharsets.UTF_8));
@@ -89,7 +101,7 @@ final class ClassDataArchive {
                 sha.update((byte) 0);
             }
             // An archive only fits the very jars it was made from: a rebuilt jar needs a new one.
-            for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            for (String entry : classPath.split(java.io.File.pathSeparator)) {
                 Path p = Path.of(entry);
                 if (Files.exists(p)) {
                     sha.update((p.toAbsolutePath() + "|" + Files.size(p) + "|" + Files.getLastModifiedTime(p).toMillis())

@@ -44,6 +44,12 @@ class ClassDataArchiveTest {
         assertThat(file.getFileName().toString()).endsWith(".aot");
     }
 
+    @Test
+    void aClassPathWithDirectoriesGetsNoArchive() {
+        List<String> base = List.of("java", "-cp", dir + java.io.File.pathSeparator + "app.jar", ChildMain.class.getName());
+        assertThat(ClassDataArchive.forCommand(base, Runtime.version().feature(), dir)).isNull();
+    }
+
     private Path makeAndUse(String java, int feature) throws Exception {
         List<String> base = List.of(java, "-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+UseSerialGC",
                 "-cp", jarsOnly(System.getProperty("java.class.path")), ChildMain.class.getName());
