@@ -35,19 +35,19 @@ public final class SqliteBackend implements BackendProvider {
 
     @Override
     public Broker openBroker(String url, Config config) {
-        return new SqliteBroker(SqliteDatabase.acquire(path(url), url), config.get(Settings.BROKER_RECOVERY_TIMEOUT),
+        return new SqlBroker(SqliteDatabase.acquire(path(url), url), config.get(Settings.BROKER_RECOVERY_TIMEOUT),
                 clock, url);
     }
 
     @Override
     public ResultStore openResultStore(String url, Config config) {
-        return new SqliteResultStore(SqliteDatabase.acquire(path(url), url), config.get(Settings.RESULT_EXPIRES),
+        return new SqlResultStore(SqliteDatabase.acquire(path(url), url), config.get(Settings.RESULT_EXPIRES),
                 clock, url);
     }
 
     @Override
     public Coordination openCoordination(String url, Config config) {
-        return new SqliteCoordination(SqliteDatabase.acquire(path(url), url), clock, url);
+        return new SqlCoordination(SqliteDatabase.acquire(path(url), url), clock, url);
     }
 
     /**

@@ -13,8 +13,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -28,7 +26,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>{@code synchronous=NORMAL} in WAL mode means a committed transaction survives the process
  * being killed (the WAL is in the OS page cache); only a power loss can drop the last commits.
  */
-final class SqliteDatabase {
+final class SqliteDatabase extends SqlDatabase {
     private static final Map<Path, SqliteDatabase> OPEN = new ConcurrentHashMap<>();
     private static final int SCHEMA_VERSION = 1;
     private static final int BUSY_TIMEOUT_MS = 30_000;
@@ -39,14 +37,6 @@ final class SqliteDatabase {
     private final Connection writer;
     private final Deque<Connection> readers = new ArrayDeque<>();
     private int refs;
-
-    // In-process wake-ups: commits from this JVM signal waiters at once; other processes are polled.
-    private final ReentrantLock signalLock = new ReentrantLock();
-    private final Condition changed = signalLock.newCondition();
-
-    interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
 
     private SqliteDatabase(Path file) throws SQLException {
         this.file = file;
@@ -83,6 +73,7 @@ final class SqliteDatabase {
         }
     }
 
+    @Override
     void release() {
         synchronized (OPEN) {
             if (--refs > 0) {
@@ -166,11 +157,15 @@ final class SqliteDatabase {
                 }
             }
             return null;
-        });
+        }, false);
     }
 
-    /** Runs {@code work} in one write transaction ({@code BEGIN IMMEDIATE}), then wakes local waiters. */
-    <T> T write(Work<T> work) throws SQLException {
+    /**
+     * Runs {@code work} in one write transaction ({@code BEGIN IMMEDIATE}), then wakes local waiters
+     * (other processes see the change in the file's change counter).
+     */
+    @Override
+    <T> T write(Work<T> work, boolean wake) throws SQLException {
         writeLock.lock();
         try {
             try (Statement tx = writer.createStatement()) {
@@ -194,16 +189,8 @@ final class SqliteDatabase {
         }
     }
 
-    /** Runs {@code work} on a pooled read connection (autocommit: each statement sees the latest commit). */
-    <T> T read(Work<T> work) throws SQLException {
-        Connection c = borrow();
-        try {
-            return work.run(c);
-        } finally {
-            giveBack(c);
-        }
-    }
-
+    /** A pooled read connection (autocommit: each statement sees the latest commit). */
+    @Override
     Connection borrow() throws SQLException {
         synchronized (readers) {
             Connection c = readers.poll();
@@ -216,6 +203,7 @@ final class SqliteDatabase {
         return c;
     }
 
+    @Override
     void giveBack(Connection c) {
         synchronized (readers) {
             if (readers.size() < 8) {
@@ -230,37 +218,28 @@ final class SqliteDatabase {
      * SQLite's change counter for the file as seen from {@code c}: it moves when any other
      * connection (in any process) commits. Polling it costs no table read.
      */
-    static long dataVersion(Connection c) throws SQLException {
+    @Override
+    long dataVersion(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA data_version")) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
-    private void signal() {
-        signalLock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            signalLock.unlock();
-        }
+    /** Other processes' commits are polled for: every millisecond (one PRAGMA, no table read). */
+    @Override
+    long pollNanos() {
+        return millisToNanos(1);
     }
 
-    /** Sleeps up to {@code nanos}, or less when this JVM commits a change. */
-    void awaitChange(long nanos) throws InterruptedException {
-        if (nanos <= 0) {
-            return;
-        }
-        signalLock.lock();
-        try {
-            changed.awaitNanos(nanos);
-        } finally {
-            signalLock.unlock();
-        }
+    @Override
+    String lockSkipLocked() {
+        return ""; // one writer at a time: a write transaction's reads are already exclusive
     }
 
-    static long pollNanos() {
-        return TimeUnit.MILLISECONDS.toNanos(1);
+    @Override
+    String lockRows() {
+        return "";
     }
 
     private static void closeQuietly(Connection c) {

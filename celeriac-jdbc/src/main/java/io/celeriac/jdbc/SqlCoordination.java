@@ -14,15 +14,16 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Locks and records in the embedded SQLite file. A lock is a row with its owner and lease end;
- * every check and change happens in one write transaction, which SQLite serialises across processes.
+ * Locks and records in the SQL database. A lock is a row with its owner and lease end, taken with
+ * one conditional upsert (it succeeds only when the lock is free, lapsed or already the taker's);
+ * a fenced publish locks that row for its transaction, so the lock cannot change hands meanwhile.
  */
-final class SqliteCoordination implements Coordination {
-    private final SqliteDatabase db;
+final class SqlCoordination implements Coordination {
+    private final SqlDatabase db;
     private final Clock clock;
     private final String url;
 
-    SqliteCoordination(SqliteDatabase db, Clock clock, String url) {
+    SqlCoordination(SqlDatabase db, Clock clock, String url) {
         this.db = db;
         this.clock = clock;
         this.url = url;
@@ -32,23 +33,21 @@ final class SqliteCoordination implements Coordination {
     public boolean tryLock(String lock, String owner, Duration lease) {
         long now = clock.millis();
         return run("take lock '" + lock + "'", () -> db.write(c -> {
-            Optional<String[]> held = lockRow(c, lock);
-            if (held.isPresent() && Long.parseLong(held.get()[1]) > now && !held.get()[0].equals(owner)) {
-                return false;
-            }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_locks (name, owner, until) VALUES (?, ?, ?)"
-                    + " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until")) {
+                    + " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until"
+                    + " WHERE celeriac_locks.owner = excluded.owner OR celeriac_locks.until <= ?")) {
                 ps.setString(1, lock);
                 ps.setString(2, owner);
                 ps.setLong(3, now + lease.toMillis());
-                ps.executeUpdate();
+                ps.setLong(4, now);
+                return ps.executeUpdate() == 1;
             }
-            return true;
-        }));
+        }, false));
     }
 
-    private static Optional<String[]> lockRow(Connection c, String lock) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT owner, until FROM celeriac_locks WHERE name = ?")) {
+    private Optional<String[]> lockRow(Connection c, String lock, boolean forUpdate) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT owner, until FROM celeriac_locks WHERE name = ?"
+                + (forUpdate ? db.lockRows() : ""))) {
             ps.setString(1, lock);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(new String[] {rs.getString(1), Long.toString(rs.getLong(2))}) : Optional.empty();
@@ -57,7 +56,7 @@ final class SqliteCoordination implements Coordination {
     }
 
     private boolean holds(Connection c, String lock, String owner) throws SQLException {
-        Optional<String[]> row = lockRow(c, lock);
+        Optional<String[]> row = lockRow(c, lock, true);
         return row.isPresent() && row.get()[0].equals(owner) && Long.parseLong(row.get()[1]) > clock.millis();
     }
 
@@ -69,13 +68,13 @@ final class SqliteCoordination implements Coordination {
                 ps.setString(2, owner);
                 return ps.executeUpdate();
             }
-        }));
+        }, false));
     }
 
     @Override
     public Optional<String> holder(String lock) {
         long now = clock.millis();
-        return run("read lock '" + lock + "'", () -> db.read(c -> lockRow(c, lock)
+        return run("read lock '" + lock + "'", () -> db.read(c -> lockRow(c, lock, false)
                 .filter(r -> Long.parseLong(r[1]) > now).map(r -> r[0])));
     }
 
@@ -95,10 +94,10 @@ final class SqliteCoordination implements Coordination {
     public Map<String, String> getAll(String prefix) {
         return run("read records '" + prefix + "*'", () -> db.read(c -> {
             Map<String, String> out = new TreeMap<>();
-            // a range scan on the key, not LIKE (which would treat _ and % in the prefix as wildcards)
-            try (PreparedStatement ps = c.prepareStatement("SELECT key, value FROM celeriac_records WHERE key >= ? AND key < ?")) {
-                ps.setString(1, prefix);
-                ps.setString(2, prefix + Character.MAX_VALUE);
+            // the prefix compared as it is, not LIKE (which would treat _ and % in it as wildcards)
+            try (PreparedStatement ps = c.prepareStatement("SELECT key, value FROM celeriac_records WHERE substr(key, 1, ?) = ?")) {
+                ps.setInt(1, prefix.codePointCount(0, prefix.length()));
+                ps.setString(2, prefix);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.put(rs.getString(1), rs.getString(2));
@@ -114,7 +113,7 @@ final class SqliteCoordination implements Coordination {
         run("write record '" + key + "'", () -> db.write(c -> {
             putRecord(c, key, value);
             return null;
-        }));
+        }, false));
     }
 
     private static void putRecord(Connection c, String key, String value) throws SQLException {
@@ -134,11 +133,11 @@ final class SqliteCoordination implements Coordination {
                 return false;
             }
             if (message != null) {
-                SqliteBroker.insert(c, queue, message, now);
+                SqlBroker.insert(c, queue, message, now);
             }
             putRecord(c, key, value);
             return true;
-        }));
+        }, message != null));
     }
 
     @Override
@@ -146,7 +145,7 @@ final class SqliteCoordination implements Coordination {
         db.release();
     }
 
-    private <T> T run(String what, SqliteBroker.SqlCall<T> call) {
+    private <T> T run(String what, SqlBroker.SqlCall<T> call) {
         try {
             return call.call();
         } catch (SQLException e) {

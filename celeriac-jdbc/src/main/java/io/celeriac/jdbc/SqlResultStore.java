@@ -16,19 +16,19 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Results in the embedded SQLite file, in Celery's JSON form ({@code celeriac_results.meta}).
+ * Results in the SQL database (SQLite or PostgreSQL), in Celery's JSON form ({@code celeriac_results.meta}).
  * Expired rows are invisible at once and deleted at most once a minute by whichever process stores.
  */
-final class SqliteResultStore implements ResultStore {
+final class SqlResultStore implements ResultStore {
     private static final long SWEEP_EVERY_MS = 60_000;
 
-    private final SqliteDatabase db;
+    private final SqlDatabase db;
     private final Duration expires;
     private final Clock clock;
     private final String url;
     private final AtomicLong nextSweep = new AtomicLong();
 
-    SqliteResultStore(SqliteDatabase db, Duration expires, Clock clock, String url) {
+    SqlResultStore(SqlDatabase db, Duration expires, Clock clock, String url) {
         this.db = db;
         this.expires = expires;
         this.clock = clock;
@@ -46,12 +46,12 @@ final class SqliteResultStore implements ResultStore {
     }
 
     /**
-     * When the broker is the same SQLite file, results and acks go in one transaction: the task's
+     * When the broker is the same database, results and acks go in one transaction: the task's
      * result and the removal of its message become durable together.
      */
     @Override
     public void storeAndAck(List<TaskResult> results, Broker broker, List<Delivery> deliveries) {
-        if (!deliveries.isEmpty() && !(broker instanceof SqliteBroker sb && sb.database() == db)) {
+        if (!deliveries.isEmpty() && !(broker instanceof SqlBroker sb && sb.database() == db)) {
             storeAll(results);
             broker.ack(deliveries);
             return;
@@ -79,7 +79,7 @@ final class SqliteResultStore implements ResultStore {
                         ps.executeUpdate(); // one at a time: two states of one task in a batch apply in order
                     }
                 }
-                SqliteBroker.delete(c, deliveries);
+                SqlBroker.delete(c, deliveries);
                 long due = nextSweep.get();
                 if (now >= due && nextSweep.compareAndSet(due, now + SWEEP_EVERY_MS)) {
                     try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_results WHERE expires_at <= ?")) {
@@ -88,7 +88,7 @@ final class SqliteResultStore implements ResultStore {
                     }
                 }
                 return null;
-            });
+            }, !results.isEmpty());
         } catch (SQLException e) {
             throw new BrokerException(url + ": storing " + results.size() + " result(s) and acking " + deliveries.size()
                     + " message(s) failed: " + e.getMessage(), true, e);
@@ -127,7 +127,7 @@ final class SqliteResultStore implements ResultStore {
             long seen = Long.MIN_VALUE;
             Optional<TaskResult> last = Optional.empty();
             while (true) {
-                long version = SqliteDatabase.dataVersion(watch);
+                long version = db.dataVersion(watch);
                 if (version != seen) { // read again only when something was committed
                     seen = version;
                     last = get(watch, taskId);
@@ -139,7 +139,7 @@ final class SqliteResultStore implements ResultStore {
                 if (left <= 0) {
                     return last;
                 }
-                db.awaitChange(Math.min(left, SqliteDatabase.pollNanos()));
+                db.awaitChange(Math.min(left, db.pollNanos()));
             }
         } catch (SQLException e) {
             throw failure(taskId, e);
@@ -156,7 +156,7 @@ final class SqliteResultStore implements ResultStore {
                     ps.setString(1, taskId);
                     return ps.executeUpdate();
                 }
-            });
+            }, false);
         } catch (SQLException e) {
             throw failure(taskId, e);
         }

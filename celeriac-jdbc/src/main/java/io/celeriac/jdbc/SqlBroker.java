@@ -21,26 +21,29 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The embedded broker: {@code sqlite:PATH}.
+ * The SQL broker: {@code sqlite:PATH} (the embedded one) and {@code postgresql://…}.
  *
  * <ul>
  *   <li>Features: priorities (lower first), ETA parking, leases with redelivery after
- *       {@code broker_recovery_timeout}, node heartbeats. Several processes on one machine may
- *       share the file (not over a network file system: WAL needs shared memory).</li>
- *   <li>URL: {@code sqlite:celeriac.db} (relative to the working directory), {@code sqlite:/abs/path.db},
- *       {@code sqlite:///abs/path.db}.</li>
- *   <li>Reservation is one {@code UPDATE … RETURNING} statement, so two consumers can never hold the
- *       same message; a lease is just {@code available_at} moved into the future.</li>
+ *       {@code broker_recovery_timeout}, node heartbeats.</li>
+ *   <li>A message is a row; a lease is just {@code available_at} moved into the future, so a lapsed
+ *       lease makes the message deliverable again with no sweeper.</li>
+ *   <li>Reservation is one write transaction: the candidates are selected (on PostgreSQL with
+ *       {@code FOR UPDATE SKIP LOCKED}, so consumers never wait on each other's rows; SQLite has one
+ *       writer at a time) and claimed with one {@code UPDATE … RETURNING}, so two consumers can never
+ *       hold the same message.</li>
+ *   <li>Idle consumers wait for a change (SQLite: the file's change counter; PostgreSQL: a
+ *       {@code NOTIFY} sent with each publish) or for the next ETA or lease to come due.</li>
  * </ul>
  */
-final class SqliteBroker implements Broker {
-    private final SqliteDatabase db;
+final class SqlBroker implements Broker {
+    private final SqlDatabase db;
     private final Duration lease;
     private final Clock clock;
     private final String url;
     private final String owner = UUID.randomUUID().toString();
 
-    SqliteBroker(SqliteDatabase db, Duration lease, Clock clock, String url) {
+    SqlBroker(SqlDatabase db, Duration lease, Clock clock, String url) {
         this.db = db;
         this.lease = lease;
         this.clock = clock;
@@ -57,7 +60,7 @@ final class SqliteBroker implements Broker {
         run("publish to queue '" + queue + "'", () -> db.write(c -> {
             insert(c, queue, m, now);
             return null;
-        }));
+        }, true));
     }
 
     /** Inserts a message inside the caller's transaction. */
@@ -96,7 +99,7 @@ final class SqliteBroker implements Broker {
             long seenVersion = Long.MIN_VALUE;
             long nextDueMs = Long.MIN_VALUE;
             while (true) {
-                long version = SqliteDatabase.dataVersion(watch);
+                long version = db.dataVersion(watch);
                 // Only query when something was committed since the last look, or a parked
                 // message / lapsed lease has come due: an idle poll is one cheap PRAGMA.
                 if (version != seenVersion || now() >= nextDueMs) {
@@ -115,7 +118,8 @@ final class SqliteBroker implements Broker {
                 if (left <= 0) {
                     return List.of();
                 }
-                db.awaitChange(Math.min(left, SqliteDatabase.pollNanos()));
+                long untilDue = SqlDatabase.millisToNanos(Math.max(1, nextDueMs - now()));
+                db.awaitChange(Math.min(left, Math.min(untilDue, db.pollNanos())));
             }
         } catch (SQLException e) {
             throw failure("reserve from " + queues, e);
@@ -149,7 +153,7 @@ final class SqliteBroker implements Broker {
             // one write transaction, so no other consumer can claim them in between.
             List<long[]> candidates = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT priority, id FROM celeriac_messages"
-                    + " WHERE queue = ? AND available_at <= ? ORDER BY priority, id LIMIT ?")) {
+                    + " WHERE queue = ? AND available_at <= ? ORDER BY priority, id LIMIT ?" + db.lockSkipLocked())) {
                 for (String q : queues) {
                     ps.setString(1, q);
                     ps.setLong(2, now);
@@ -191,7 +195,7 @@ final class SqliteBroker implements Broker {
                 }
             }
             return out;
-        });
+        }, false);
     }
 
     @Override
@@ -202,7 +206,7 @@ final class SqliteBroker implements Broker {
         run("ack", () -> db.write(c -> {
             delete(c, deliveries);
             return null;
-        }));
+        }, false));
     }
 
     /** Deletes acked messages inside the caller's transaction. */
@@ -219,7 +223,7 @@ final class SqliteBroker implements Broker {
         }
     }
 
-    SqliteDatabase database() {
+    SqlDatabase database() {
         return db;
     }
 
@@ -234,7 +238,7 @@ final class SqliteBroker implements Broker {
                 ps.setString(3, owner);
                 return ps.executeUpdate();
             }
-        }));
+        }, true));
     }
 
     @Override
@@ -264,7 +268,7 @@ final class SqliteBroker implements Broker {
                 }
             }
             return null;
-        }));
+        }, false));
     }
 
     @Override
@@ -286,7 +290,8 @@ final class SqliteBroker implements Broker {
         long now = now();
         run("revoke task " + taskId, () -> db.write(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_revoked (task_id, terminate, at, expires_at)"
-                    + " VALUES (?, ?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET terminate = MAX(terminate, excluded.terminate),"
+                    + " VALUES (?, ?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET terminate ="
+                    + " CASE WHEN celeriac_revoked.terminate > excluded.terminate THEN celeriac_revoked.terminate ELSE excluded.terminate END,"
                     + " at = excluded.at, expires_at = excluded.expires_at")) {
                 ps.setString(1, taskId);
                 ps.setInt(2, terminate ? 1 : 0);
@@ -299,7 +304,7 @@ final class SqliteBroker implements Broker {
                 ps.executeUpdate();
             }
             return null;
-        }));
+        }, false));
     }
 
     @Override
@@ -331,7 +336,7 @@ final class SqliteBroker implements Broker {
                 ps.setLong(2, now);
                 return (long) ps.executeUpdate();
             }
-        }));
+        }, false));
     }
 
     @Override

@@ -1,0 +1,85 @@
+package io.celeriac.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A database the SQL broker, result store and coordination run on: SQLite (one file on this
+ * machine) or PostgreSQL (a server). The stores are written once against this; a database gives
+ * transactions, pooled read connections, row locking in its own dialect, and a way to learn that
+ * another process changed something (SQLite: its change counter, polled; PostgreSQL: LISTEN/NOTIFY).
+ */
+abstract class SqlDatabase {
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    // Wake-ups of threads in this JVM that wait for a change (a message to reserve, a result).
+    private final ReentrantLock signalLock = new ReentrantLock();
+    private final Condition changed = signalLock.newCondition();
+
+    /**
+     * Runs {@code work} in one write transaction. With {@code wake}, waiters everywhere (other
+     * processes too) learn of it at once: for writes that make a message or a result available.
+     */
+    abstract <T> T write(Work<T> work, boolean wake) throws SQLException;
+
+    /** Runs {@code work} on a pooled connection outside any explicit transaction. */
+    <T> T read(Work<T> work) throws SQLException {
+        Connection c = borrow();
+        try {
+            return work.run(c);
+        } finally {
+            giveBack(c);
+        }
+    }
+
+    abstract Connection borrow() throws SQLException;
+
+    abstract void giveBack(Connection c);
+
+    /** A counter that moves whenever another connection may have committed a change, as seen from {@code watch}. */
+    abstract long dataVersion(Connection watch) throws SQLException;
+
+    /** How long a waiter sleeps at most before it looks at {@link #dataVersion} again. */
+    abstract long pollNanos();
+
+    /** What follows a SELECT to lock its rows, skipping rows another transaction holds (empty where writes are serial). */
+    abstract String lockSkipLocked();
+
+    /** What follows a SELECT to lock its rows until the transaction ends (empty where writes are serial). */
+    abstract String lockRows();
+
+    /** Gives up this user's share of the database; the last one closes it. */
+    abstract void release();
+
+    /** Wakes this JVM's waiters. */
+    final void signal() {
+        signalLock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    /** Sleeps up to {@code nanos}, or less when a change is signalled. */
+    final void awaitChange(long nanos) throws InterruptedException {
+        if (nanos <= 0) {
+            return;
+        }
+        signalLock.lock();
+        try {
+            changed.awaitNanos(nanos);
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    static long millisToNanos(long ms) {
+        return TimeUnit.MILLISECONDS.toNanos(ms);
+    }
+}
