@@ -215,8 +215,8 @@ final class SqlBroker implements Broker {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_messages WHERE id = ?")) {
-            for (Delivery d : deliveries) {
-                ps.setLong(1, Long.parseLong(d.tag()));
+            for (long id : deliveries.stream().mapToLong(d -> Long.parseLong(d.tag())).sorted().toArray()) { // in id order: see keepAlive
+                ps.setLong(1, id);
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -246,8 +246,10 @@ final class SqlBroker implements Broker {
         long now = now();
         run("keep-alive", () -> db.write(c -> {
             // Only live leases are renewed: a lapsed one may already be another consumer's.
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE celeriac_messages SET available_at = ? WHERE owner = ? AND available_at > ?")) {
+            // Rows are locked in id order (as acks delete them), so a renewal and an ack of the same
+            // consumer on two connections cannot deadlock.
+            try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages SET available_at = ? WHERE id IN"
+                    + " (SELECT id FROM celeriac_messages WHERE owner = ? AND available_at > ? ORDER BY id" + db.lockRows() + ")")) {
                 ps.setLong(1, now + lease.toMillis());
                 ps.setString(2, owner);
                 ps.setLong(3, now);

@@ -1,0 +1,242 @@
+package io.celeriac.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.celeriac.BrokerException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One PostgreSQL database, shared by every broker, result store and coordination this JVM opens
+ * on it: a small HikariCP pool, and one connection that LISTENs on {@code celeriac} so that waiting
+ * consumers wake the moment any process publishes a message or stores a result (NOTIFY is sent in
+ * the same transaction, so it arrives only once the change is visible). A lost listener connection
+ * is reopened, and waiters look again, since a notification may have been missed meanwhile.
+ */
+final class PostgresDatabase extends SqlDatabase {
+    private static final Logger log = LoggerFactory.getLogger("celeriac.broker");
+    private static final Map<String, PostgresDatabase> OPEN = new HashMap<>();
+    private static final int SCHEMA_VERSION = 1;
+    static final String CHANNEL = "celeriac";
+
+    private final String key;
+    private final String jdbcUrl;
+    private final Properties props;
+    private final HikariDataSource pool;
+    private final AtomicLong version = new AtomicLong();
+    private final Thread listener;
+    private volatile boolean closed;
+    private int refs;
+
+    private PostgresDatabase(String key, String jdbcUrl, Properties props) throws SQLException {
+        this.key = key;
+        this.jdbcUrl = jdbcUrl;
+        this.props = props;
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(jdbcUrl);
+        hc.setDataSourceProperties(props);
+        hc.setPoolName("celeriac-postgres");
+        hc.setMaximumPoolSize(16);
+        hc.setMinimumIdle(1);
+        hc.setConnectionTimeout(5_000);
+        hc.setInitializationFailTimeout(-1); // an unreachable server is reported by the first use, below
+        this.pool = new HikariDataSource(hc);
+        try {
+            migrate();
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+        this.listener = new Thread(this::listen, "celeriac-postgres-listen");
+        listener.setDaemon(true);
+        listener.start();
+    }
+
+    /** Opens (or joins) the database; every open needs a {@link #release()}. */
+    static PostgresDatabase acquire(String jdbcUrl, Properties props, String url) {
+        String key = jdbcUrl + "|" + props.getProperty("user");
+        synchronized (OPEN) {
+            PostgresDatabase db = OPEN.get(key);
+            if (db == null) {
+                try {
+                    db = new PostgresDatabase(key, jdbcUrl, props);
+                } catch (SQLException e) {
+                    throw new BrokerException("'" + io.celeriac.config.Secrets.redact(url) + "': cannot use the PostgreSQL database: "
+                            + e.getMessage(), true, e);
+                }
+                OPEN.put(key, db);
+            }
+            db.refs++;
+            return db;
+        }
+    }
+
+    @Override
+    void release() {
+        synchronized (OPEN) {
+            if (--refs > 0) {
+                return;
+            }
+            OPEN.remove(key);
+        }
+        closed = true;
+        listener.interrupt();
+        pool.close();
+    }
+
+    private void migrate() throws SQLException {
+        write(c -> {
+            try (Statement s = c.createStatement()) {
+                // Processes starting together must not race to create the same tables.
+                s.execute("SELECT pg_advisory_xact_lock(hashtext('celeriac schema'))");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+                // available_at: epoch ms when the message may next be delivered (its ETA while it waits,
+                // its lease end while reserved). Identity ids are never reused, so ack tags stay unique.
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_messages ("
+                        + " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                        + " queue TEXT NOT NULL,"
+                        + " priority INTEGER NOT NULL,"
+                        + " available_at BIGINT NOT NULL,"
+                        + " owner TEXT,"
+                        + " deliveries INTEGER NOT NULL DEFAULT 0,"
+                        + " task_id TEXT,"
+                        + " payload TEXT NOT NULL)");
+                s.execute("CREATE INDEX IF NOT EXISTS celeriac_messages_queue ON celeriac_messages (queue, priority, id)");
+                s.execute("CREATE INDEX IF NOT EXISTS celeriac_messages_due ON celeriac_messages (queue, available_at)");
+                s.execute("CREATE INDEX IF NOT EXISTS celeriac_messages_owner ON celeriac_messages (owner) WHERE owner IS NOT NULL");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_results ("
+                        + " task_id TEXT PRIMARY KEY, status TEXT NOT NULL, meta TEXT NOT NULL, expires_at BIGINT NOT NULL)");
+                s.execute("CREATE INDEX IF NOT EXISTS celeriac_results_expiry ON celeriac_results (expires_at)");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_revoked ("
+                        + " task_id TEXT PRIMARY KEY, terminate INTEGER NOT NULL, at BIGINT NOT NULL, expires_at BIGINT NOT NULL)");
+                s.execute("CREATE INDEX IF NOT EXISTS celeriac_revoked_at ON celeriac_revoked (at)");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL)");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_records (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_nodes (node TEXT PRIMARY KEY, beat TEXT NOT NULL, at BIGINT NOT NULL)");
+                s.execute("INSERT INTO celeriac_meta (key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "')"
+                        + " ON CONFLICT (key) DO NOTHING");
+                try (var rs = s.executeQuery("SELECT value FROM celeriac_meta WHERE key = 'schema_version'")) {
+                    rs.next();
+                    int v = Integer.parseInt(rs.getString(1));
+                    if (v > SCHEMA_VERSION) {
+                        throw new SQLException("the database was written by a newer Celeriac (schema " + v
+                                + ", this one knows " + SCHEMA_VERSION + ")");
+                    }
+                }
+            }
+            return null;
+        }, false);
+    }
+
+    @Override
+    <T> T write(Work<T> work, boolean wake) throws SQLException {
+        T out;
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                out = work.run(c);
+                if (wake) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("SELECT pg_notify('" + CHANNEL + "', '')");
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+        if (wake) {
+            signal();
+        }
+        return out;
+    }
+
+    @Override
+    Connection borrow() throws SQLException {
+        return pool.getConnection();
+    }
+
+    @Override
+    void giveBack(Connection c) {
+        try {
+            c.close(); // back to the pool
+        } catch (SQLException ignored) {
+            // a broken connection: the pool replaces it
+        }
+    }
+
+    @Override
+    long dataVersion(Connection watch) {
+        return version.get();
+    }
+
+    /** Notifications wake waiters; the poll is only a safety net. */
+    @Override
+    long pollNanos() {
+        return millisToNanos(1000);
+    }
+
+    @Override
+    String lockSkipLocked() {
+        return " FOR UPDATE SKIP LOCKED";
+    }
+
+    @Override
+    String lockRows() {
+        return " FOR UPDATE";
+    }
+
+    private void listen() {
+        long backoffMs = 100;
+        while (!closed) {
+            try (Connection c = DriverManager.getConnection(jdbcUrl, props)) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("LISTEN " + CHANNEL);
+                }
+                changed(); // anything may have happened while not listening
+                backoffMs = 100;
+                PGConnection pg = c.unwrap(PGConnection.class);
+                while (!closed) {
+                    PGNotification[] got = pg.getNotifications(1000);
+                    if (got != null && got.length > 0) {
+                        changed();
+                    }
+                }
+            } catch (SQLException e) {
+                if (closed) {
+                    return;
+                }
+                log.debug("PostgreSQL listener: {}; reconnecting in {} ms", e.getMessage(), backoffMs);
+                changed();
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                backoffMs = Math.min(backoffMs * 2, 2_000);
+            }
+        }
+    }
+
+    private void changed() {
+        version.incrementAndGet();
+        signal();
+    }
+}

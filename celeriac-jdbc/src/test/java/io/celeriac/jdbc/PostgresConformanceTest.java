@@ -1,0 +1,44 @@
+package io.celeriac.jdbc;
+
+import io.celeriac.config.Config;
+import io.celeriac.config.Settings;
+import io.celeriac.spi.Broker;
+import io.celeriac.spi.Coordination;
+import io.celeriac.spi.ResultStore;
+import io.celeriac.testkit.BrokerConformanceTest;
+import io.celeriac.testkit.PostgresServer;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The conformance kit against a real PostgreSQL server this test starts on a free port. */
+class PostgresConformanceTest extends BrokerConformanceTest {
+    static PostgresServer pg;
+
+    private final PostgresBackend provider = new PostgresBackend();
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        pg = PostgresServer.launch();
+    }
+
+    @AfterAll
+    static void stopPostgres() throws Exception {
+        pg.close();
+    }
+
+    @Override
+    protected Broker openBroker(Duration lease) {
+        return provider.openBroker(pg.url(), Config.builder().set(Settings.BROKER_RECOVERY_TIMEOUT, lease).build());
+    }
+
+    @Override
+    protected ResultStore openResultStore(Duration expires) {
+        return provider.openResultStore(pg.url(), Config.builder().set(Settings.RESULT_EXPIRES, expires).build());
+    }
+
+    @Override
+    protected Coordination openCoordination() {
+        return provider.openCoordination(pg.url(), Config.defaults());
+    }
+}
