@@ -40,7 +40,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         err.setEncoder(encoder);
         err.start();
         context.getLogger("org.sqlite").setLevel(Level.WARN);
-        context.getLogger("com.zaxxer.hikari").setLevel(Level.WARN);
+        context.getLogger("com.zaxxer.hikari").setLevel(Level.ERROR); // its WARNs (a broken connection, with a stack trace) repeat what the outage line says
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         String level = System.getProperty("celeriac.log_level", "INFO");
         root.setLevel(Level.toLevel("WARNING".equals(level) ? "WARN" : level, Level.INFO));

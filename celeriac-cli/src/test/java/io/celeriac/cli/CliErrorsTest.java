@@ -46,6 +46,8 @@ class CliErrorsTest {
         assertUserError(run("call", "add", "1", "2", "--broker", "not a url"), "broker_url 'not a url' is not a URL");
         assertUserError(run("call", "add", "1", "2", "--broker", "foo://x"), "no broker module for scheme 'foo' (available: ");
         assertUserError(run("call", "add", "1", "2", "--broker", "sqlite:" + dir.resolve("missing/dir/x.db")), "does not exist");
+        assertUserError(run("call", "add", "1", "2", "--broker", "postgresql:///celeriac"), "a PostgreSQL URL needs a host");
+        assertUserError(run("call", "add", "1", "2", "--broker", "postgresql://db.example/celeriac?sslmode"), "option 'sslmode' needs a value");
     }
 
     @Test

@@ -52,8 +52,15 @@ final class PostgresDatabase extends SqlDatabase {
         hc.setInitializationFailTimeout(-1); // an unreachable server is reported by the first use, below
         this.pool = new HikariDataSource(hc);
         try {
-            migrate();
-        } catch (SQLException | RuntimeException e) {
+            ensureSchema();
+        } catch (SQLException e) {
+            // A server that is down (or restarting) is waited for like any outage: the schema is
+            // made on first use. A wrong password, database or option is an error now.
+            if (!explain(e).startsWith("database unreachable")) {
+                pool.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
             pool.close();
             throw e;
         }
@@ -72,7 +79,7 @@ final class PostgresDatabase extends SqlDatabase {
                     db = new PostgresDatabase(key, jdbcUrl, props);
                 } catch (SQLException e) {
                     throw new BrokerException("'" + io.celeriac.config.Secrets.redact(url) + "': cannot use the PostgreSQL database: "
-                            + e.getMessage(), true, e);
+                            + e.getMessage(), false, e);
                 }
                 OPEN.put(key, db);
             }
@@ -94,8 +101,50 @@ final class PostgresDatabase extends SqlDatabase {
         pool.close();
     }
 
+    private volatile boolean schemaReady;
+
+    /** Creates the tables once, before the first use that finds the server up. */
+    private void ensureSchema() throws SQLException {
+        if (schemaReady) {
+            return;
+        }
+        synchronized (this) {
+            if (!schemaReady) {
+                migrate();
+                schemaReady = true;
+            }
+        }
+    }
+
+    /** The schema version the database has, 0 when it has no Celeriac tables yet. */
+    private static int schemaVersion(Statement s) throws SQLException {
+        try (var rs = s.executeQuery("SELECT to_regclass('celeriac_meta') IS NOT NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return 0;
+            }
+        }
+        try (var rs = s.executeQuery("SELECT value FROM celeriac_meta WHERE key = 'schema_version'")) {
+            return rs.next() ? Integer.parseInt(rs.getString(1)) : 0;
+        }
+    }
+
     private void migrate() throws SQLException {
-        write(c -> {
+        // Tables already there: nothing to lock. (DDL on tables in use would take locks that
+        // running workers' transactions wait on, and could deadlock with them.)
+        int found = transaction(c -> {
+            try (Statement s = c.createStatement()) {
+                return schemaVersion(s);
+            }
+        }, false);
+        if (found == SCHEMA_VERSION) {
+            return;
+        }
+        if (found > SCHEMA_VERSION) {
+            throw new SQLException("the database was written by a newer Celeriac (schema " + found + ", this one knows "
+                    + SCHEMA_VERSION + ")");
+        }
+        transaction(c -> {
             try (Statement s = c.createStatement()) {
                 // Processes starting together must not race to create the same tables.
                 s.execute("SELECT pg_advisory_xact_lock(hashtext('celeriac schema'))");
@@ -140,6 +189,27 @@ final class PostgresDatabase extends SqlDatabase {
 
     @Override
     <T> T write(Work<T> work, boolean wake) throws SQLException {
+        ensureSchema();
+        T out;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                out = transaction(work, wake);
+                break;
+            } catch (SQLException e) {
+                // A deadlock or serialization failure rolled the whole transaction back: run it again.
+                boolean retry = "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
+                if (!retry || attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+        if (wake) {
+            signal();
+        }
+        return out;
+    }
+
+    private <T> T transaction(Work<T> work, boolean wake) throws SQLException {
         T out;
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
@@ -159,17 +229,19 @@ final class PostgresDatabase extends SqlDatabase {
                 }
                 throw e;
             } finally {
-                c.setAutoCommit(true);
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException ignored) {
+                    // a broken connection: the pool drops it; the failure above is the one to report
+                }
             }
-        }
-        if (wake) {
-            signal();
         }
         return out;
     }
 
     @Override
     Connection borrow() throws SQLException {
+        ensureSchema();
         return pool.getConnection();
     }
 

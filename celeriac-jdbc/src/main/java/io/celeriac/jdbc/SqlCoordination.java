@@ -149,7 +149,7 @@ final class SqlCoordination implements Coordination {
         try {
             return call.call();
         } catch (SQLException e) {
-            throw new BrokerException(url + ": " + what + " failed: " + e.getMessage(), true, e);
+            throw new BrokerException(url + ": " + what + " failed: " + SqlDatabase.explain(e), true, e);
         }
     }
 }

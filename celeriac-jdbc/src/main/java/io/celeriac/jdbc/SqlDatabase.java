@@ -79,6 +79,19 @@ abstract class SqlDatabase {
         }
     }
 
+    /**
+     * What went wrong, for a log line: a lost or refused connection (SQLSTATE class 08, a server
+     * shutting down or starting, a pool that timed out waiting for one) reads "database unreachable".
+     */
+    static String explain(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        boolean connection = state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")
+                || e instanceof java.sql.SQLTransientConnectionException || e instanceof java.sql.SQLNonTransientConnectionException
+                || "Connection is closed".equals(e.getMessage()); // HikariCP, using a connection it retired after a failure (no SQLSTATE)
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        return connection ? "database unreachable (" + message + ")" : message;
+    }
+
     static long millisToNanos(long ms) {
         return TimeUnit.MILLISECONDS.toNanos(ms);
     }

@@ -69,7 +69,14 @@ final class SqlResultStore implements ResultStore {
                                 + " ON CONFLICT (task_id) DO UPDATE SET status = excluded.status, meta = excluded.meta,"
                                 + " expires_at = excluded.expires_at"
                                 + " WHERE celeriac_results.status <> 'SUCCESS' OR celeriac_results.expires_at <= ?")) {
-                    for (int i = 0; i < results.size(); i++) {
+                    // In task-id order, so two batches never lock the same rows in opposite orders; the
+                    // sort is stable, so two states of one task still apply in the order given.
+                    Integer[] order = new Integer[results.size()];
+                    for (int i = 0; i < order.length; i++) {
+                        order[i] = i;
+                    }
+                    java.util.Arrays.sort(order, java.util.Comparator.comparing(i -> results.get(i).taskId()));
+                    for (int i : order) {
                         TaskResult r = results.get(i);
                         ps.setString(1, r.taskId());
                         ps.setString(2, r.state().name());
@@ -91,7 +98,7 @@ final class SqlResultStore implements ResultStore {
             }, !results.isEmpty());
         } catch (SQLException e) {
             throw new BrokerException(url + ": storing " + results.size() + " result(s) and acking " + deliveries.size()
-                    + " message(s) failed: " + e.getMessage(), true, e);
+                    + " message(s) failed: " + SqlDatabase.explain(e), true, e);
         }
     }
 
@@ -163,7 +170,7 @@ final class SqlResultStore implements ResultStore {
     }
 
     private BrokerException failure(String taskId, SQLException e) {
-        return new BrokerException(url + ": reading the result of task " + taskId + " failed: " + e.getMessage(), true, e);
+        return new BrokerException(url + ": reading the result of task " + taskId + " failed: " + SqlDatabase.explain(e), true, e);
     }
 
     @Override
