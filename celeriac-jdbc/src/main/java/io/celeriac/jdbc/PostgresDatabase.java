@@ -7,8 +7,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
@@ -25,21 +23,17 @@ import org.slf4j.LoggerFactory;
  */
 final class PostgresDatabase extends SqlDatabase {
     private static final Logger log = LoggerFactory.getLogger("celeriac.broker");
-    private static final Map<String, PostgresDatabase> OPEN = new HashMap<>();
     private static final int SCHEMA_VERSION = 1;
     static final String CHANNEL = "celeriac";
 
-    private final String key;
     private final String jdbcUrl;
     private final Properties props;
     private final HikariDataSource pool;
     private final AtomicLong version = new AtomicLong();
     private final Thread listener;
     private volatile boolean closed;
-    private int refs;
 
-    private PostgresDatabase(String key, String jdbcUrl, Properties props) throws SQLException {
-        this.key = key;
+    private PostgresDatabase(String jdbcUrl, Properties props) throws SQLException {
         this.jdbcUrl = jdbcUrl;
         this.props = props;
         HikariConfig hc = new HikariConfig();
@@ -72,30 +66,13 @@ final class PostgresDatabase extends SqlDatabase {
     /** Opens (or joins) the database; every open needs a {@link #release()}. */
     static PostgresDatabase acquire(String jdbcUrl, Properties props, String url) {
         String key = jdbcUrl + "|" + props.getProperty("user");
-        synchronized (OPEN) {
-            PostgresDatabase db = OPEN.get(key);
-            if (db == null) {
-                try {
-                    db = new PostgresDatabase(key, jdbcUrl, props);
-                } catch (SQLException e) {
-                    throw new BrokerException("'" + io.celeriac.config.Secrets.redact(url) + "': cannot use the PostgreSQL database: "
-                            + e.getMessage(), false, e);
-                }
-                OPEN.put(key, db);
-            }
-            db.refs++;
-            return db;
-        }
+        return acquire(key, () -> new PostgresDatabase(jdbcUrl, props),
+                e -> new BrokerException("'" + io.celeriac.config.Secrets.redact(url) + "': cannot use the PostgreSQL database: "
+                        + e.getMessage(), false, e));
     }
 
     @Override
-    void release() {
-        synchronized (OPEN) {
-            if (--refs > 0) {
-                return;
-            }
-            OPEN.remove(key);
-        }
+    void close() {
         closed = true;
         listener.interrupt();
         pool.close();

@@ -17,6 +17,49 @@ abstract class SqlDatabase {
         T run(Connection c) throws SQLException;
     }
 
+    /** Every database open in this JVM, by its key (a file, or a server URL and user): brokers and stores share one. */
+    private static final java.util.Map<Object, SqlDatabase> OPEN = new java.util.HashMap<>();
+    private Object key;
+    private int refs;
+
+    interface Opener<D extends SqlDatabase> {
+        D open() throws SQLException;
+    }
+
+    /** The open database for {@code key}, or a new one from {@code opener}; every acquire needs a {@link #release()}. */
+    static <D extends SqlDatabase> D acquire(Object key, Opener<D> opener,
+                                             java.util.function.Function<SQLException, RuntimeException> failure) {
+        synchronized (OPEN) {
+            @SuppressWarnings("unchecked")
+            D db = (D) OPEN.get(key);
+            if (db == null) {
+                try {
+                    db = opener.open();
+                } catch (SQLException e) {
+                    throw failure.apply(e);
+                }
+                ((SqlDatabase) db).key = key;
+                OPEN.put(key, db);
+            }
+            ((SqlDatabase) db).refs++;
+            return db;
+        }
+    }
+
+    /** Gives up this user's share of the database; the last one closes it. */
+    final void release() {
+        synchronized (OPEN) {
+            if (--refs > 0) {
+                return;
+            }
+            OPEN.remove(key);
+        }
+        close();
+    }
+
+    /** Closes connections and threads: the last user released it. */
+    abstract void close();
+
     // Wake-ups of threads in this JVM that wait for a change (a message to reserve, a result).
     private final ReentrantLock signalLock = new ReentrantLock();
     private final Condition changed = signalLock.newCondition();
@@ -52,9 +95,6 @@ abstract class SqlDatabase {
 
     /** What follows a SELECT to lock its rows until the transaction ends (empty where writes are serial). */
     abstract String lockRows();
-
-    /** Gives up this user's share of the database; the last one closes it. */
-    abstract void release();
 
     /** Wakes this JVM's waiters. */
     final void signal() {

@@ -11,8 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -27,7 +25,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * being killed (the WAL is in the OS page cache); only a power loss can drop the last commits.
  */
 final class SqliteDatabase extends SqlDatabase {
-    private static final Map<Path, SqliteDatabase> OPEN = new ConcurrentHashMap<>();
     private static final int SCHEMA_VERSION = 1;
     private static final int BUSY_TIMEOUT_MS = 30_000;
 
@@ -36,7 +33,6 @@ final class SqliteDatabase extends SqlDatabase {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Connection writer;
     private final Deque<Connection> readers = new ArrayDeque<>();
-    private int refs;
 
     private SqliteDatabase(Path file) throws SQLException {
         this.file = file;
@@ -58,29 +54,12 @@ final class SqliteDatabase extends SqlDatabase {
         if (dir != null && !Files.isDirectory(dir)) {
             throw new ConfigException("'" + url + "': directory " + dir + " does not exist");
         }
-        synchronized (OPEN) {
-            SqliteDatabase db = OPEN.get(key);
-            if (db == null) {
-                try {
-                    db = new SqliteDatabase(key);
-                } catch (SQLException e) {
-                    throw new BrokerException("'" + url + "': cannot open SQLite database " + key + ": " + e.getMessage(), false, e);
-                }
-                OPEN.put(key, db);
-            }
-            db.refs++;
-            return db;
-        }
+        return acquire(key, () -> new SqliteDatabase(key),
+                e -> new BrokerException("'" + url + "': cannot open SQLite database " + key + ": " + e.getMessage(), false, e));
     }
 
     @Override
-    void release() {
-        synchronized (OPEN) {
-            if (--refs > 0) {
-                return;
-            }
-            OPEN.remove(file);
-        }
+    void close() {
         writeLock.lock();
         try {
             closeQuietly(writer);
