@@ -47,7 +47,8 @@ public final class Settings {
             "Where tasks are queued. sqlite:PATH is the embedded broker (one file shared by every process on this"
                     + " machine; a relative PATH is taken from the working directory); redis://[:password@]host:port/db,"
                     + " rediss://… (TLS) and redis-sentinel://host:port,…/db?master=NAME share Redis with Python Celery;"
-                    + " memory://NAME is in-process only.");
+                    + " postgresql://user:password@host:port/database?sslmode=… keeps queues and results in PostgreSQL"
+                    + " (workers on many machines); memory://NAME is in-process only.");
 
     public static final Setting<String> RESULT_BACKEND = define("result_backend", ValueType.string(), "",
             "(same as broker_url)",
