@@ -50,7 +50,7 @@ final class PostgresDatabase extends SqlDatabase {
         } catch (SQLException e) {
             // A server that is down (or restarting) is waited for like any outage: the schema is
             // made on first use. A wrong password, database or option is an error now.
-            if (!explain(e).startsWith("database unreachable")) {
+            if (!unreachable(e)) {
                 pool.close();
                 throw e;
             }
@@ -68,7 +68,7 @@ final class PostgresDatabase extends SqlDatabase {
         String key = jdbcUrl + "|" + props.getProperty("user");
         return acquire(key, () -> new PostgresDatabase(jdbcUrl, props),
                 e -> new BrokerException("'" + io.celeriac.config.Secrets.redact(url) + "': cannot use the PostgreSQL database: "
-                        + e.getMessage(), false, e));
+                        + explain(e), false, e));
     }
 
     @Override

@@ -120,16 +120,38 @@ abstract class SqlDatabase {
     }
 
     /**
-     * What went wrong, for a log line: a lost or refused connection (SQLSTATE class 08, a server
-     * shutting down or starting, a pool that timed out waiting for one) reads "database unreachable".
+     * What went wrong, for a log line: the innermost SQL error (a pool's timeout carries the
+     * server's or driver's reason as its cause), and "database unreachable" for a lost or refused
+     * connection (SQLSTATE class 08, a server shutting down or starting, a pool that timed out).
      */
     static String explain(SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        boolean connection = state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")
-                || e instanceof java.sql.SQLTransientConnectionException || e instanceof java.sql.SQLNonTransientConnectionException
-                || "Connection is closed".equals(e.getMessage()); // HikariCP, using a connection it retired after a failure (no SQLSTATE)
-        String message = e.getMessage() == null ? e.toString() : e.getMessage();
-        return connection ? "database unreachable (" + message + ")" : message;
+        SQLException root = root(e);
+        String message = root.getMessage() == null ? root.toString() : root.getMessage();
+        return unreachable(e) ? "database unreachable (" + message + ")" : message;
+    }
+
+    /**
+     * True when the server could not be reached or went away, which is waited out like any outage;
+     * false for errors a wait will not mend (a wrong password or database name, bad SQL).
+     */
+    static boolean unreachable(SQLException e) {
+        SQLException root = root(e);
+        String state = root.getSQLState() == null ? "" : root.getSQLState();
+        if (!state.isEmpty()) {
+            return state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03");
+        }
+        return root instanceof java.sql.SQLTransientConnectionException || root instanceof java.sql.SQLNonTransientConnectionException
+                || "Connection is closed".equals(root.getMessage()); // HikariCP, using a connection it retired after a failure
+    }
+
+    private static SQLException root(SQLException e) {
+        SQLException root = e;
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof SQLException s && (s.getSQLState() != null || root.getSQLState() == null)) {
+                root = s;
+            }
+        }
+        return root;
     }
 
     static long millisToNanos(long ms) {
