@@ -117,14 +117,19 @@ final class PostgresDatabase extends SqlDatabase {
         if (found == SCHEMA_VERSION) {
             return;
         }
-        if (found > SCHEMA_VERSION) {
-            throw new SQLException("the database was written by a newer Celeriac (schema " + found + ", this one knows "
-                    + SCHEMA_VERSION + ")");
-        }
         transaction(c -> {
             try (Statement s = c.createStatement()) {
-                // Processes starting together must not race to create the same tables.
+                // Processes starting together must not race to create the same tables: the first
+                // creates them, the others find them made.
                 s.execute("SELECT pg_advisory_xact_lock(hashtext('celeriac schema'))");
+                int v = schemaVersion(s);
+                if (v > SCHEMA_VERSION) {
+                    throw new SQLException("the database was written by a newer Celeriac (schema " + v
+                            + ", this one knows " + SCHEMA_VERSION + ")");
+                }
+                if (v == SCHEMA_VERSION) {
+                    return null;
+                }
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
                 // available_at: epoch ms when the message may next be delivered (its ETA while it waits,
                 // its lease end while reserved). Identity ids are never reused, so ack tags stay unique.
@@ -149,16 +154,7 @@ final class PostgresDatabase extends SqlDatabase {
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL)");
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_records (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_nodes (node TEXT PRIMARY KEY, beat TEXT NOT NULL, at BIGINT NOT NULL)");
-                s.execute("INSERT INTO celeriac_meta (key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "')"
-                        + " ON CONFLICT (key) DO NOTHING");
-                try (var rs = s.executeQuery("SELECT value FROM celeriac_meta WHERE key = 'schema_version'")) {
-                    rs.next();
-                    int v = Integer.parseInt(rs.getString(1));
-                    if (v > SCHEMA_VERSION) {
-                        throw new SQLException("the database was written by a newer Celeriac (schema " + v
-                                + ", this one knows " + SCHEMA_VERSION + ")");
-                    }
-                }
+                s.execute("INSERT INTO celeriac_meta (key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
             }
             return null;
         }, false);
