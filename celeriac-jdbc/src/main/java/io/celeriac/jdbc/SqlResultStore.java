@@ -60,7 +60,10 @@ final class SqlResultStore implements ResultStore {
             return;
         }
         long now = clock.millis();
-        List<String> json = results.stream().map(TaskResult::toJson).toList();
+        // In task-id order, so two batches never lock the same rows in opposite orders; the sort is
+        // stable, so two states of one task still apply in the order given.
+        List<TaskResult> ordered = results.stream().sorted(java.util.Comparator.comparing(TaskResult::taskId)).toList();
+        List<String> json = ordered.stream().map(TaskResult::toJson).toList();
         try {
             db.write(c -> {
                 // A stored SUCCESS is final (a duplicate run must not overwrite it) unless it expired.
@@ -69,15 +72,8 @@ final class SqlResultStore implements ResultStore {
                                 + " ON CONFLICT (task_id) DO UPDATE SET status = excluded.status, meta = excluded.meta,"
                                 + " expires_at = excluded.expires_at"
                                 + " WHERE celeriac_results.status <> 'SUCCESS' OR celeriac_results.expires_at <= ?")) {
-                    // In task-id order, so two batches never lock the same rows in opposite orders; the
-                    // sort is stable, so two states of one task still apply in the order given.
-                    Integer[] order = new Integer[results.size()];
-                    for (int i = 0; i < order.length; i++) {
-                        order[i] = i;
-                    }
-                    java.util.Arrays.sort(order, java.util.Comparator.comparing(i -> results.get(i).taskId()));
-                    for (int i : order) {
-                        TaskResult r = results.get(i);
+                    for (int i = 0; i < ordered.size(); i++) {
+                        TaskResult r = ordered.get(i);
                         ps.setString(1, r.taskId());
                         ps.setString(2, r.state().name());
                         ps.setString(3, json.get(i));
