@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,29 +41,23 @@ class PostgresWorkerProcessTest {
     @TempDir
     Path dir;
 
-    private final CliProcessesHolder procs = new CliProcessesHolder();
+    @RegisterExtension
+    final CliProcesses processes = new CliProcesses();
+    private final List<ChildJvm> workers = new ArrayList<>();
     private PostgresServer pg;
 
-    /** The workers this test starts, killed after it. */
-    private static final class CliProcessesHolder {
-        final List<ChildJvm> children = new ArrayList<>();
-    }
-
     @AfterEach
-    void stop() throws Exception {
-        for (ChildJvm c : procs.children) {
-            c.close();
-        }
+    void stopServer() throws Exception {
         if (pg != null) {
             pg.close();
         }
     }
 
     private ChildJvm worker(String name) throws Exception {
-        List<String> args = List.of("worker", "--broker", pg.url(), "-n", name, "-P", "threads", "-c", "8",
-                "--loglevel", "WARNING", "--set", "broker_recovery_timeout=3", "--set", "worker_heartbeat_interval=0.5");
-        ChildJvm c = ChildJvm.start(Main.class.getName(), args, Map.of(), dir.resolve(name + "-" + procs.children.size() + ".log"));
-        procs.children.add(c);
+        ChildJvm c = processes.start(dir.resolve(name + "-" + workers.size() + ".log"), List.of("worker", "--broker", pg.url(),
+                "-n", name, "-P", "threads", "-c", "8", "--loglevel", "WARNING", "--set", "broker_recovery_timeout=3",
+                "--set", "worker_heartbeat_interval=0.5"));
+        workers.add(c);
         return c;
     }
 
@@ -71,7 +66,7 @@ class PostgresWorkerProcessTest {
             await().atMost(atMost).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(condition);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             StringBuilder sb = new StringBuilder(e.getMessage());
-            for (ChildJvm c : procs.children) {
+            for (ChildJvm c : workers) {
                 String out = c.output();
                 sb.append("\n--- worker ").append(c.pid()).append(" output:\n").append(out.length() > 6000 ? out.substring(out.length() - 6000) : out);
             }
