@@ -69,20 +69,19 @@ public final class Throughput {
         } else {
             suite.add(new Scenario("threads", url, "threads", 2, 0, "noop", List.of(), n, m));
         }
+        Scenario process = new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m);
+        List<Scenario> recycling = List.of(process,
+                new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4), Math.min(m, 500)));
         if ("process-quick".equals(a.get("suite"))) {
             suite.clear();
-            suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
+            suite.add(process);
         }
         if ("recycle".equals(a.get("suite"))) {
             suite.clear();
-            suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
-            suite.add(new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4),
-                    Math.min(m, 500)));
+            suite.addAll(recycling);
         }
         if (!a.getOrDefault("suite", "full").endsWith("quick") && !redisSuite && !"recycle".equals(a.get("suite"))) {
-            suite.add(new Scenario("process", url, "process", 2, 0, "noop", List.of(), n, m));
-            suite.add(new Scenario("process-recycle-50", url, "process", 2, 50, "noop", List.of(), Math.max(1000, n / 4),
-                    Math.min(m, 500)));
+            suite.addAll(recycling);
             suite.add(new Scenario("process-10ms", url, "process", 2, 0, "sleep", List.of(0.01), Math.max(500, n / 20), 100));
             suite.add(new Scenario("process-10ms-recycle-50", url, "process", 2, 50, "sleep", List.of(0.01),
                     Math.max(500, n / 20), 100));

@@ -86,12 +86,6 @@ final class ClassDataArchive {
     static ClassDataArchive forCommand(List<String> command, int javaFeature, Path dir) {
         int cp = Math.max(command.indexOf("-cp"), command.indexOf("-classpath"));
         String classPath = cp >= 0 && cp + 1 < command.size() ? command.get(cp + 1) : System.getProperty("java.class.path");
-        for (String entry : classPath.split(java.io.File.pathSeparator)) {
-            if (Files.isDirectory(Path.of(entry))) {
-                log.debug("no class-data archive for children: {} is a directory, not a jar", entry);
-                return null;
-            }
-        }
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(System.getProperty("java.home").getBytes(StandardCharsets.UTF_8));
@@ -103,6 +97,10 @@ final class ClassDataArchive {
             // An archive only fits the very jars it was made from: a rebuilt jar needs a new one.
             for (String entry : classPath.split(java.io.File.pathSeparator)) {
                 Path p = Path.of(entry);
+                if (Files.isDirectory(p)) {
+                    log.debug("no class-data archive for children: {} is a directory, not a jar", entry);
+                    return null;
+                }
                 if (Files.exists(p)) {
                     sha.update((p.toAbsolutePath() + "|" + Files.size(p) + "|" + Files.getLastModifiedTime(p).toMillis())
                             .getBytes(StandardCharsets.UTF_8));
@@ -122,7 +120,8 @@ final class ClassDataArchive {
     private static void deleteStale(Path keep) {
         long weekAgo = System.currentTimeMillis() - java.util.concurrent.TimeUnit.DAYS.toMillis(7);
         try (var files = Files.list(keep.getParent())) {
-            files.filter(p -> !p.equals(keep) && (p.toString().endsWith(".jsa") || p.toString().endsWith(".aot"))).forEach(p -> {
+            files.filter(p -> !p.equals(keep) && java.util.Arrays.stream(Kind.values()).anyMatch(k -> p.toString().endsWith(k.suffix)))
+                    .forEach(p -> {
                 try {
                     if (Files.getLastModifiedTime(p).toMillis() < weekAgo) {
                         Files.deleteIfExists(p);
