@@ -14,10 +14,42 @@ import java.util.Optional;
 public final class AsyncResult {
     private final String id;
     private final ResultStore store;
+    private final AsyncResult parent;
+    private final GroupResult parentGroup;
 
     public AsyncResult(String id, ResultStore store) {
+        this(id, store, null, null);
+    }
+
+    /** A result that follows {@code parent} (a chain's previous step) or {@code parentGroup} (a chord's header). */
+    public AsyncResult(String id, ResultStore store, AsyncResult parent, GroupResult parentGroup) {
         this.id = Objects.requireNonNull(id);
         this.store = Objects.requireNonNull(store);
+        this.parent = parent;
+        this.parentGroup = parentGroup;
+    }
+
+    /** The result this one follows: in a chain, the previous step's (Celery's {@code parent}). */
+    public Optional<AsyncResult> parent() {
+        return Optional.ofNullable(parent);
+    }
+
+    /** For a chord's result, its header's group. */
+    public Optional<GroupResult> parentGroup() {
+        return Optional.ofNullable(parentGroup);
+    }
+
+    /** The stored status name, custom ones included ({@code "PROGRESS"}); PENDING when nothing is stored. */
+    public String status() {
+        return state().name();
+    }
+
+    /**
+     * What the task stored beside its state: the value for SUCCESS, the exception object for
+     * FAILURE, the meta a task reported with a custom state (Celery's {@code info}); null when nothing.
+     */
+    public JsonNode info() {
+        return meta().map(TaskResult::result).orElse(null);
     }
 
     public String id() {
@@ -57,15 +89,14 @@ public final class AsyncResult {
             throw new ResultTimeoutException(id, timeout, r.map(TaskResult::state).orElse(TaskState.PENDING));
         }
         TaskResult res = r.get();
-        switch (res.state()) {
-            case SUCCESS:
-                return res.result();
-            case REVOKED:
-                throw new TaskRevokedException(id, Optional.ofNullable(res.exception().message()).orElse("revoked"));
-            default:
-                ExceptionInfo exc = res.exception();
-                throw new TaskFailedException(id, exc.type(), exc.module(), exc.message(), exc.traceback());
+        if (res.state() == TaskState.SUCCESS) {
+            return res.result();
         }
+        if (res.state() == TaskState.REVOKED) {
+            throw new TaskRevokedException(id, Optional.ofNullable(res.exception().message()).orElse("revoked"));
+        }
+        ExceptionInfo exc = res.exception();
+        throw new TaskFailedException(id, exc.type(), exc.module(), exc.message(), exc.traceback());
     }
 
     /** {@link #get(Duration)}, converted to {@code type}. */

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.celeriac.config.Config;
 import io.celeriac.config.Durations;
 import io.celeriac.config.Settings;
+import io.celeriac.canvas.Dispatch;
 import io.celeriac.internal.CurrentTask;
 import io.celeriac.protocol.Json;
-import io.celeriac.protocol.MessageCodec;
 import io.celeriac.protocol.TaskMessage;
 import io.celeriac.spi.Backends;
 import io.celeriac.spi.Broker;
@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,7 @@ public final class Celeriac implements AutoCloseable {
     private final ResultStore results;
     private final Clock clock;
     private final boolean owns;
+    private final Dispatch dispatch;
     private Coordination coordination;
 
     public Celeriac(Config config, TaskRegistry registry, Broker broker, ResultStore results, Clock clock) {
@@ -56,6 +58,7 @@ public final class Celeriac implements AutoCloseable {
         this.results = Objects.requireNonNull(results);
         this.clock = Objects.requireNonNull(clock);
         this.owns = owns;
+        this.dispatch = Dispatch.of(registry, config.get(Settings.TASK_DEFAULT_QUEUE), clock, broker.etaOnQueue());
     }
 
     /** Opens the broker and result store named in {@code config}; {@link #close()} closes them. */
@@ -80,6 +83,9 @@ public final class Celeriac implements AutoCloseable {
 
     public Clock clock() { return clock; }
 
+    /** How this client turns signatures into messages (for the worker, which commits them with results). */
+    public Dispatch dispatch() { return dispatch; }
+
     /** Locks and records on the broker's store (beat, health records); opened on first use. */
     public synchronized Coordination coordination() {
         if (coordination == null) {
@@ -98,40 +104,100 @@ public final class Celeriac implements AutoCloseable {
      * language); when it is, its options supply the queue and priority the call does not give.
      */
     public AsyncResult send(String task, List<?> args, Map<String, ?> kwargs, SendOptions options) {
-        TaskOptions defaults = registry.find(task).map(TaskDefinition::options).orElse(TaskOptions.DEFAULTS);
-        Instant now = clock.instant();
-        JsonNode a = Json.toTree(args == null ? List.of() : args);
-        JsonNode k = Json.toTree(kwargs == null ? Map.of() : kwargs);
-        String queue = options.queue() != null ? options.queue()
-                : defaults.queue() != null ? defaults.queue() : config.get(Settings.TASK_DEFAULT_QUEUE);
-        int priority = options.priority() != null ? options.priority()
-                : defaults.priority() != null ? defaults.priority() : 0;
-        boolean ignore = options.ignoreResult() != null ? options.ignoreResult() : defaults.ignoreResult();
-        TaskMessage.Builder b = TaskMessage.builder(task)
-                .args((ArrayNode) a).kwargs((ObjectNode) k)
-                .queue(queue).priority(priority)
-                .eta(options.etaFrom(now)).expires(options.expiresFrom(now))
-                .ignoreResult(ignore);
-        if (options.taskId() != null) {
-            b.id(options.taskId());
+        return apply(Signature.of(task, args, kwargs).set(options));
+    }
+
+    /**
+     * Applies a signature — a task, a chain (the result is its last step's, with the earlier steps
+     * as its parents) or a chord (the body's result, with the header as its parent group) — as
+     * Celery's {@code apply_async} does. A group gives a {@link GroupResult}: use {@link #applyGroup}.
+     */
+    public AsyncResult apply(Signature signature) {
+        if (signature.kind() == Signature.Kind.GROUP || signature.kind() == Signature.Kind.CHUNKS) {
+            throw new IllegalArgumentException("a group's outcome is a GroupResult: apply it with applyGroup(" + signature + ")");
         }
-        if (options.timeLimit() != null || options.softTimeLimit() != null) {
-            b.timeLimit(options.timeLimit() == null ? null : Durations.toSeconds(options.timeLimit()),
-                    options.softTimeLimit() == null ? null : Durations.toSeconds(options.softTimeLimit()));
+        io.celeriac.canvas.Ref ref = commit(signature);
+        if (ref == null) {
+            throw new IllegalArgumentException("nothing to apply: " + signature + " has no tasks");
         }
+        if (ref.isGroup()) {
+            throw new IllegalArgumentException("this canvas ends in a group: apply it with applyGroup(" + signature + ")");
+        }
+        return asyncResult(ref);
+    }
+
+    /**
+     * Celery's {@code signature.apply_async(args, kwargs, **options)} in full: partial arguments and
+     * Celery's options (parent_id, group_id, countdown, …) merged in; returns what was promised.
+     */
+    public io.celeriac.canvas.Ref applyAsync(Signature signature, ArrayNode args, ObjectNode kwargs, ObjectNode options) {
+        return commit(signature, args, kwargs, options);
+    }
+
+    /** Commits effects (messages, results, chord sizes) through the result store, atomically where it can. */
+    public void commit(io.celeriac.spi.Effects effects) {
+        withPublishRetry("commit", () -> results.settle(List.of(io.celeriac.spi.Settlement.of(effects)), broker));
+    }
+
+    /** The task running on this thread as a parent for what it sends, or null. */
+    public static Dispatch.Parent currentParent() {
         TaskContext parent = CurrentTask.get();
-        if (parent != null) { // sent from inside a task: link the workflow as Celery does
-            b.parentId(parent.id());
-            JsonNode root = parent.headers().get("root_id");
-            b.rootId(root != null && !root.isNull() ? root.asText() : parent.id());
+        if (parent == null) {
+            return null;
         }
-        options.headers().forEach(b::header);
-        TaskMessage m = b.build();
-        publish(queue, m);
+        JsonNode root = parent.headers().get("root_id");
+        return new Dispatch.Parent(parent.id(), root != null && !root.isNull() ? root.asText() : parent.id());
+    }
+
+    /** Applies a group (or anything that ends in one) and saves it, so {@link #restoreGroup} finds it by id. */
+    public GroupResult applyGroup(Signature signature) {
+        io.celeriac.canvas.Ref ref = commit(signature);
+        if (ref == null || !ref.isGroup()) {
+            throw new IllegalArgumentException(signature + " is not a group: apply it with apply()");
+        }
+        results.saveGroup(ref.id(), ref.asTuple());
+        return groupResult(ref);
+    }
+
+    /** A group saved by {@link #applyGroup} or Python's {@code GroupResult.save()}, by id. */
+    public Optional<GroupResult> restoreGroup(String groupId) {
+        return results.group(groupId).map(io.celeriac.canvas.Ref::fromTuple).filter(r -> r != null && r.isGroup())
+                .map(this::groupResult);
+    }
+
+    private AsyncResult asyncResult(io.celeriac.canvas.Ref ref) {
+        io.celeriac.canvas.Ref p = ref.parent();
+        if (p == null) {
+            return new AsyncResult(ref.id(), results);
+        }
+        return p.isGroup() ? new AsyncResult(ref.id(), results, null, groupResult(p))
+                : new AsyncResult(ref.id(), results, asyncResult(p), null);
+    }
+
+    private GroupResult groupResult(io.celeriac.canvas.Ref ref) {
+        List<AsyncResult> members = new java.util.ArrayList<>();
+        ref.members().forEach(m -> members.add(asyncResult(m)));
+        return new GroupResult(ref.id(), members);
+    }
+
+    /** Plans the messages of a signature and commits them: chord sizes first, atomically with the messages where the store can. */
+    private io.celeriac.canvas.Ref commit(Signature signature) {
+        return commit(signature, null, null, null);
+    }
+
+    private io.celeriac.canvas.Ref commit(Signature signature, ArrayNode args, ObjectNode kwargs, ObjectNode options) {
+        // sent from inside a task: linked to it as Celery links a workflow (parent_id, root_id)
+        Dispatch.Plan plan = new Dispatch.Plan(currentParent());
+        io.celeriac.canvas.Ref ref = dispatch.apply(plan, signature, args, kwargs, options);
+        if (plan.chordSizes().isEmpty()) {
+            plan.publications().forEach(p -> publish(p.queue(), p.message()));
+        } else {
+            withPublishRetry("send " + signature, () -> results.settle(List.of(io.celeriac.spi.Settlement.of(plan.effects())), broker));
+        }
         if (config.get(Settings.TASK_SEND_SENT_EVENT)) {
-            sentEvent(queue, m);
+            plan.messages().forEach(m -> sentEvent(m.routingKey(), m));
         }
-        return new AsyncResult(m.id(), results);
+        return ref;
     }
 
     /** Celery's task-sent event (best effort: a send does not fail for it). */
@@ -161,16 +227,23 @@ public final class Celeriac implements AutoCloseable {
 
     /** Publishes a ready-made message (the ETA, if any, is in its headers). */
     public void publish(String queue, TaskMessage m) {
-        Instant eta = broker.etaOnQueue() ? null : m.eta().orElse(null);
-        BrokerMessage bm = new BrokerMessage(m.id(), MessageCodec.encode(m), Math.max(0, Math.min(9, m.priority())), eta);
+        publish(queue, dispatch.toBroker(m));
+    }
+
+    private void publish(String queue, BrokerMessage bm) {
+        withPublishRetry("send " + bm.taskId(), () -> broker.publish(queue, bm));
+    }
+
+    /** Runs a send, retrying with back-off while the broker is unreachable, for up to broker_publish_retry_timeout. */
+    private void withPublishRetry(String what, Runnable send) {
         long deadline = System.nanoTime() + config.get(Settings.BROKER_PUBLISH_RETRY_TIMEOUT).toNanos();
         long delay = 50;
         boolean failed = false;
         while (true) {
             try {
-                broker.publish(queue, bm);
+                send.run();
                 if (failed) {
-                    log.warn("send {}: broker {} reachable again; sent", m.id(), broker.describe());
+                    log.warn("{}: broker {} reachable again; sent", what, broker.describe());
                 }
                 return;
             } catch (BrokerException e) {
@@ -178,7 +251,7 @@ public final class Celeriac implements AutoCloseable {
                     throw e;
                 }
                 if (!failed) {
-                    log.warn("send {}: {}; retrying with back-off for up to {}", m.id(), e.getMessage(),
+                    log.warn("{}: {}; retrying with back-off for up to {}", what, e.getMessage(),
                             Durations.format(config.get(Settings.BROKER_PUBLISH_RETRY_TIMEOUT)));
                     failed = true;
                 }
@@ -200,6 +273,16 @@ public final class Celeriac implements AutoCloseable {
      */
     public void revoke(String taskId, boolean terminate) {
         broker.revoke(taskId, terminate, clock.instant().plus(config.get(Settings.RESULT_EXPIRES)));
+        // and as Celery's app.control.revoke: a broadcast, so Python workers sharing the broker obey it too
+        ObjectNode args = Json.NODES.objectNode();
+        args.put("task_id", taskId);
+        args.put("terminate", terminate);
+        args.put("signal", "SIGTERM");
+        try {
+            broker.control().cast("revoke", args, null);
+        } catch (RuntimeException e) {
+            log.warn("revoke {}: recorded, but the broadcast to workers failed: {}", taskId, e.getMessage());
+        }
     }
 
     /** A handle on any task id. */

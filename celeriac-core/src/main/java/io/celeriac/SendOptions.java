@@ -162,6 +162,18 @@ public final class SendOptions {
 
     public Boolean ignoreResult() { return ignoreResult; }
 
+    /** The countdown given, or null. */
+    public Duration countdown() { return countdown; }
+
+    /** The ETA given, or null. */
+    public Instant eta() { return eta; }
+
+    /** The expiry given as a duration from sending, or null. */
+    public Duration expiresIn() { return expiresIn; }
+
+    /** The expiry given as an instant, or null. */
+    public Instant expiresAt() { return expiresAt; }
+
     /** The hard time limit of this call, or null. */
     public Duration timeLimit() { return timeLimit; }
 

@@ -78,5 +78,14 @@ public interface TaskContext {
     void sleep(Duration duration) throws InterruptedException;
 
     /** A client of the app's broker, to send other tasks from this one (they are linked as children). */
+    /**
+     * True when an earlier delivery of this message was not acknowledged — its worker died or gave
+     * it back — so this task may have run before (delivery is at-least-once; make side effects
+     * idempotent, or check here).
+     */
+    default boolean redelivered() {
+        return false;
+    }
+
     Celeriac app();
 }

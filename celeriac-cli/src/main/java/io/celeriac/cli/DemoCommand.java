@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -129,12 +128,12 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.printf("%nsent %d tasks; results as they finish:%n%n", sent.size());
         out.printf("  %-28s %-8s %s%n", "task", "state", "result");
-        Map<TaskState, Integer> counts = new EnumMap<>(TaskState.class);
+        Map<String, Integer> counts = new java.util.TreeMap<>();
         boolean asExpected = true;
         for (int i = 0; i < calls.size(); i++) {
             TaskResult r = app.results().await(sent.get(i).id(), Duration.ofSeconds(90)).orElse(null);
             TaskState state = r == null ? TaskState.PENDING : r.state();
-            counts.merge(state, 1, Integer::sum);
+            counts.merge(state.name(), 1, Integer::sum);
             Call call = calls.get(i);
             asExpected &= state.ready() && (call.expected() == null || call.expected() == state);
             out.printf("  %-28s %-8s %s%n", call.label(), state, describe(r));
@@ -168,11 +167,9 @@ final class DemoCommand implements Callable<Integer> {
         if (r == null) {
             return "(no result within 90 s)";
         }
-        String s = switch (r.state()) {
-            case SUCCESS -> r.result().toString();
-            case FAILURE, REVOKED -> r.exception().summary();
-            default -> r.state().name();
-        };
+        String s = r.state() == TaskState.SUCCESS ? r.result().toString()
+                : r.state() == TaskState.FAILURE || r.state() == TaskState.REVOKED ? r.exception().summary()
+                : r.state().name();
         return s.length() > 100 ? s.substring(0, 97) + "..." : s;
     }
 }

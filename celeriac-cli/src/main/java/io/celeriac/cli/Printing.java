@@ -1,5 +1,7 @@
 package io.celeriac.cli;
 
+import io.celeriac.TaskState;
+
 import io.celeriac.protocol.ExceptionInfo;
 import io.celeriac.protocol.TaskResult;
 import java.io.PrintWriter;
@@ -50,28 +52,33 @@ final class Printing {
             out.println(r.toJson());
             return r.state() == io.celeriac.TaskState.SUCCESS ? Main.OK : Main.FAILED;
         }
-        switch (r.state()) {
-            case SUCCESS:
-                out.println(r.result().toString());
-                if (details) {
-                    details(out, r);
-                }
-                return Main.OK;
-            case FAILURE:
-            case REVOKED:
-            case RETRY:
-                ExceptionInfo e = r.exception();
-                out.println(r.state() + ": " + e.summary());
-                if (traceback && e.traceback() != null) {
-                    out.print(e.traceback());
-                }
-                if (details) {
-                    details(out, r);
-                }
-                return Main.FAILED;
-            default:
-                err.println("celeriac: task " + id + " is " + r.state() + " (not finished yet)");
-                return Main.FAILED;
+        TaskState state = r.state();
+        if (state == TaskState.SUCCESS) {
+            out.println(r.result().toString());
+            if (details) {
+                details(out, r);
+            }
+            return Main.OK;
         }
+        if (state == TaskState.FAILURE || state == TaskState.REVOKED || state == TaskState.RETRY) {
+            ExceptionInfo e = r.exception();
+            out.println(state + ": " + e.summary());
+            if (traceback && e.traceback() != null) {
+                out.print(e.traceback());
+            }
+            if (details) {
+                details(out, r);
+            }
+            return Main.FAILED;
+        }
+        if (state.custom() || state == TaskState.STARTED) {
+            // a state the task reported itself (update_state), with its meta, as Python stores it
+            out.println(state + ": " + r.result().toString());
+            if (details) {
+                details(out, r);
+            }
+        }
+        err.println("celeriac: task " + id + " is " + state + " (not finished yet)");
+        return Main.FAILED;
     }
 }

@@ -33,7 +33,12 @@ public final class Json {
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                // Floats are doubles, as in Python: 1.0 stays 1.0 and -0.0 stays -0.0 through args,
+                // kwargs and results (BigDecimal nodes would be normalised to 1 and 0). Python's json
+                // writes NaN and Infinity as bare tokens, so they are read and written that way too.
+                .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .disable(com.fasterxml.jackson.core.json.JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                .configure(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
                 .addModule(new JavaTimeModule())

@@ -30,6 +30,24 @@ public final class MessageCodec {
     }
 
     /**
+     * The envelope with the body as a JSON string instead of base64 (no {@code body_encoding}), which
+     * kombu and Celery read as well: for messages a store assembles from text, such as a chord body
+     * whose first argument is the header's results, filled in inside Redis.
+     */
+    public static String encodePlain(TaskMessage m) {
+        ArrayNode body = Json.NODES.arrayNode();
+        body.add(m.argsNode());
+        body.add(m.kwargsNode());
+        body.add(m.embedNode());
+        ObjectNode out = Json.NODES.objectNode();
+        out.put("body", Json.write(body));
+        ObjectNode env = m.envelope().deepCopy();
+        ((ObjectNode) env.get("properties")).remove("body_encoding");
+        out.setAll(env);
+        return Json.write(out);
+    }
+
+    /**
      * Decodes a stored envelope. Anything that is not a protocol-2 JSON task message is a
      * {@link MalformedMessageException} whose message is the reason recorded in the dead-letter queue.
      */

@@ -155,6 +155,18 @@ public final class TaskMessage {
         return embed.deepCopy();
     }
 
+    /** One part of the embed ({@code callbacks}, {@code errbacks}, {@code chain}, {@code chord}), or null when absent or null. */
+    public JsonNode embedded(String part) {
+        JsonNode n = embed.get(part);
+        return n == null || n.isNull() ? null : n.deepCopy();
+    }
+
+    /** {@code group_index}, or null. */
+    public Integer groupIndex() {
+        JsonNode n = headersNode().get("group_index");
+        return n != null && n.canConvertToInt() ? n.intValue() : null;
+    }
+
     /**
      * The message for the next attempt: same id and arguments, {@code retries} and {@code eta} set,
      * a fresh delivery tag, and no redelivery marks.
@@ -224,6 +236,13 @@ public final class TaskMessage {
         private Double hardLimit;
         private Double softLimit;
         private boolean ignoreResult;
+        private Integer groupIndex;
+        private String shadow;
+        private String replyTo;
+        private JsonNode callbacks = NullNode.instance;
+        private JsonNode errbacks = NullNode.instance;
+        private JsonNode chain = NullNode.instance;
+        private JsonNode chord = NullNode.instance;
         private ObjectNode extraHeaders = Json.NODES.objectNode();
 
         private Builder(String task) {
@@ -285,6 +304,37 @@ public final class TaskMessage {
             return this;
         }
 
+        /** The task's place in its group (a chord header sets it; a plain group leaves it null). */
+        public Builder groupIndex(Integer groupIndex) {
+            this.groupIndex = groupIndex;
+            return this;
+        }
+
+        /** Celery's {@code shadow}: the name shown in logs and monitoring instead of the task's. */
+        public Builder shadow(String shadow) {
+            this.shadow = shadow;
+            return this;
+        }
+
+        /** {@code properties.reply_to}; by default this process's id. */
+        public Builder replyTo(String replyTo) {
+            this.replyTo = replyTo;
+            return this;
+        }
+
+        /**
+         * The body's {@code embed}: signatures to apply after success ({@code callbacks}) and after
+         * failure ({@code errbacks}), the rest of a chain (in reverse order: the next step last), and
+         * the chord body this task is a header part of. Null leaves a part out (JSON null).
+         */
+        public Builder embed(JsonNode callbacks, JsonNode errbacks, JsonNode chain, JsonNode chord) {
+            this.callbacks = callbacks == null ? NullNode.instance : callbacks.deepCopy();
+            this.errbacks = errbacks == null ? NullNode.instance : errbacks.deepCopy();
+            this.chain = chain == null ? NullNode.instance : chain.deepCopy();
+            this.chord = chord == null ? NullNode.instance : chord.deepCopy();
+            return this;
+        }
+
         public Builder timeLimit(Double hard, Double soft) {
             this.hardLimit = hard;
             this.softLimit = soft;
@@ -307,11 +357,11 @@ public final class TaskMessage {
             h.put("lang", "java");
             h.put("task", task);
             h.put("id", id);
-            h.putNull("shadow");
+            putText(h, "shadow", shadow);
             putTime(h, "eta", eta);
             putTime(h, "expires", expires);
             putText(h, "group", group);
-            h.putNull("group_index");
+            if (groupIndex == null) h.putNull("group_index"); else h.put("group_index", groupIndex);
             h.put("retries", retries);
             ArrayNode tl = h.putArray("timelimit");
             if (hardLimit == null) tl.addNull(); else tl.add(hardLimit);
@@ -328,7 +378,7 @@ public final class TaskMessage {
 
             ObjectNode p = Json.NODES.objectNode();
             p.put("correlation_id", id);
-            p.put("reply_to", Origin.REPLY_TO);
+            p.put("reply_to", replyTo != null ? replyTo : Origin.REPLY_TO);
             p.put("delivery_mode", 2);
             if (expires != null) {
                 long ms = Math.max(0, expires.toEpochMilli() - System.currentTimeMillis());
@@ -348,10 +398,10 @@ public final class TaskMessage {
             env.set("properties", p);
 
             ObjectNode embed = Json.NODES.objectNode();
-            embed.set("callbacks", NullNode.instance);
-            embed.set("errbacks", NullNode.instance);
-            embed.set("chain", NullNode.instance);
-            embed.set("chord", NullNode.instance);
+            embed.set("callbacks", callbacks);
+            embed.set("errbacks", errbacks);
+            embed.set("chain", chain);
+            embed.set("chord", chord);
             return new TaskMessage(env, args, kwargs, embed);
         }
 
@@ -393,6 +443,11 @@ public final class TaskMessage {
                 return "localhost";
             }
         }
+    }
+
+    /** This process's {@code reply_to} id, as Celery's {@code app.thread_oid}. */
+    public static String replyToId() {
+        return Origin.REPLY_TO;
     }
 
     /** This machine's host name, as used in {@code origin} and default node names. */

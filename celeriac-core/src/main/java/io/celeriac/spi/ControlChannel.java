@@ -24,6 +24,13 @@ public interface ControlChannel {
                                Duration timeout) throws InterruptedException;
 
     /**
+     * Sends {@code method} to the workers in {@code destination} (null or empty: every worker) and
+     * returns at once, asking for no reply (Celery's {@code broadcast(..., reply=False)}, as its
+     * {@code revoke} does).
+     */
+    void cast(String method, ObjectNode arguments, List<String> destination);
+
+    /**
      * Starts answering requests addressed to {@code node}: {@code handler} gets the method and its
      * arguments and returns the reply (Celery's shape, e.g. {@code {"ok": "pong"}}). Closing the
      * result stops it.

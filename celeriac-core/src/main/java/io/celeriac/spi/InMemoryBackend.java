@@ -77,7 +77,17 @@ public final class InMemoryBackend implements BackendProvider {
         final Map<String, String> lockOwner = new HashMap<>();
         final Map<String, Instant> lockUntil = new HashMap<>();
         final Map<String, String> records = new java.util.TreeMap<>();
+        final Map<String, Integer> chordSizes = new HashMap<>();
+        final Map<String, List<ChordPart>> chordParts = new HashMap<>();
+        final Map<String, com.fasterxml.jackson.databind.JsonNode> groups = new HashMap<>();
         long seq;
+
+        /** Inserts a message; the caller holds the lock. */
+        void insert(String queue, BrokerMessage m, Instant now) {
+            long id = ++seq;
+            messages.put(id, new Entry(id, queue, m, m.eta() != null && m.eta().isAfter(now) ? m.eta() : now));
+            changed.signalAll();
+        }
     }
 
     private static final class MemoryBroker implements Broker {
@@ -98,10 +108,7 @@ public final class InMemoryBackend implements BackendProvider {
         public void publish(String queue, BrokerMessage m) {
             s.lock.lock();
             try {
-                Instant now = clock.instant();
-                long id = ++s.seq;
-                s.messages.put(id, new Entry(id, queue, m, m.eta() != null && m.eta().isAfter(now) ? m.eta() : now));
-                s.changed.signalAll();
+                s.insert(queue, m, clock.instant());
             } finally {
                 s.lock.unlock();
             }
@@ -354,11 +361,7 @@ public final class InMemoryBackend implements BackendProvider {
                     return false;
                 }
                 if (message != null) {
-                    long id = ++s.seq;
-                    Instant now = clock.instant();
-                    s.messages.put(id, new Entry(id, queue, message,
-                            message.eta() != null && message.eta().isAfter(now) ? message.eta() : now));
-                    s.changed.signalAll();
+                    s.insert(queue, message, clock.instant());
                 }
                 s.records.put(key, value);
                 return true;
@@ -393,6 +396,94 @@ public final class InMemoryBackend implements BackendProvider {
                     s.resultExpiry.put(r.taskId(), clock.instant().plus(expires));
                     s.changed.signalAll();
                 }
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        /** Under the store's lock; with a broker on the same store also the publications and acks, atomically. */
+        @Override
+        public void settle(List<Settlement> batch, Broker broker) {
+            boolean same = broker instanceof MemoryBroker mb && mb.s == s;
+            List<Publication> later = new ArrayList<>();
+            List<Delivery> acks = new ArrayList<>();
+            s.lock.lock();
+            try {
+                Settle.Tx tx = new Settle.Tx() {
+                    @Override
+                    public boolean claim(Delivery d) {
+                        return !same || s.messages.remove(Long.parseLong(d.tag())) != null;
+                    }
+
+                    @Override
+                    public void store(TaskResult r) {
+                        MemoryResults.this.store(r);
+                    }
+
+                    @Override
+                    public void publish(Publication p) {
+                        if (same) {
+                            s.insert(p.queue(), p.message(), clock.instant());
+                        } else {
+                            later.add(p);
+                        }
+                    }
+
+                    @Override
+                    public void chordSize(String groupId, int size) {
+                        s.chordSizes.put(groupId, size);
+                    }
+
+                    @Override
+                    public Optional<List<Settle.Part>> addPart(ChordPart part) {
+                        List<ChordPart> parts = s.chordParts.computeIfAbsent(part.groupId(), g -> new ArrayList<>());
+                        if (parts.stream().anyMatch(p -> p.taskId().equals(part.taskId()))) {
+                            return Optional.empty(); // a duplicate run of a part counts once
+                        }
+                        parts.add(part);
+                        Integer size = s.chordSizes.get(part.groupId());
+                        if (size == null || parts.size() != size) {
+                            return Optional.empty();
+                        }
+                        s.chordParts.remove(part.groupId());
+                        s.chordSizes.remove(part.groupId());
+                        return Optional.of(parts.stream()
+                                .sorted(java.util.Comparator.comparing((ChordPart p) -> p.groupIndex() == null ? Integer.MAX_VALUE : p.groupIndex()))
+                                .map(p -> new Settle.Part(p.taskId(), p.state(), p.result())).toList());
+                    }
+
+                    @Override
+                    public void ack(Delivery d) {
+                        if (!same) {
+                            acks.add(d);
+                        }
+                    }
+                };
+                batch.forEach(st -> Settle.apply(tx, st));
+            } finally {
+                s.lock.unlock();
+            }
+            later.forEach(p -> broker.publish(p.queue(), p.message()));
+            if (!acks.isEmpty()) {
+                broker.ack(acks);
+            }
+        }
+
+        @Override
+        public void saveGroup(String groupId, com.fasterxml.jackson.databind.JsonNode tuple) {
+            s.lock.lock();
+            try {
+                s.groups.put(groupId, tuple.deepCopy());
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public Optional<com.fasterxml.jackson.databind.JsonNode> group(String groupId) {
+            s.lock.lock();
+            try {
+                return Optional.ofNullable(s.groups.get(groupId)).map(com.fasterxml.jackson.databind.JsonNode::deepCopy);
             } finally {
                 s.lock.unlock();
             }

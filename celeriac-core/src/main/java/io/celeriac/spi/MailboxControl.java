@@ -41,9 +41,23 @@ public final class MailboxControl implements ControlChannel {
         return MAILBOX_PREFIX + node;
     }
 
+    /** How long a cast waits in a mailbox before a worker drops it as stale. */
+    private static final Duration CAST_EXPIRES = Duration.ofSeconds(30);
+
     @Override
-    public Map<String, JsonNode> call(String method, ObjectNode arguments, List<String> destination, List<String> expect,
-                                      Duration timeout) throws InterruptedException {
+    public void cast(String method, ObjectNode arguments, List<String> destination) {
+        ObjectNode req = Json.NODES.objectNode();
+        req.put("method", method);
+        req.set("arguments", arguments == null ? Json.NODES.objectNode() : arguments);
+        req.put("ticket", UUID.randomUUID().toString());
+        req.put("expires", CeleryTime.format(Instant.now().plus(CAST_EXPIRES)));
+        String payload = Json.write(req);
+        for (String node : targets(destination)) {
+            broker.publish(mailbox(node), new BrokerMessage(null, payload, 0, null));
+        }
+    }
+
+    private List<String> targets(List<String> destination) {
         List<String> nodes = new ArrayList<>();
         if (destination != null && !destination.isEmpty()) {
             nodes.addAll(destination);
@@ -54,6 +68,16 @@ public final class MailboxControl implements ControlChannel {
                     nodes.add(b.node());
                 }
             });
+        }
+        return nodes;
+    }
+
+    @Override
+    public Map<String, JsonNode> call(String method, ObjectNode arguments, List<String> destination, List<String> expect,
+                                      Duration timeout) throws InterruptedException {
+        List<String> nodes = targets(destination);
+        if (nodes.isEmpty()) {
+            return new LinkedHashMap<>();
         }
         String ticket = UUID.randomUUID().toString();
         String replyTo = "celeriac.reply." + ticket;

@@ -1,5 +1,6 @@
 package io.celeriac.spi;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.celeriac.protocol.TaskResult;
 import java.time.Duration;
 import java.util.List;
@@ -23,17 +24,19 @@ public interface ResultStore extends AutoCloseable {
     Optional<TaskResult> get(String taskId);
 
     /**
-     * Stores {@code results}, then acks {@code deliveries} on {@code broker}: the end of a batch of
-     * tasks. A store that shares its database with the broker may do both in one transaction.
+     * Commits a batch of {@link Settlement}s, in order: each one's chord sizes, publications and
+     * results, its chord parts (firing a completed chord's body), and its ack. A store that holds
+     * {@code broker}'s queues too does each settlement atomically and skips one whose delivery was
+     * settled already; otherwise it publishes through {@code broker} before it stores, and acks last
+     * (a crash in between runs the task again: at-least-once).
      */
-    default void storeAndAck(List<TaskResult> results, Broker broker, List<Delivery> deliveries) {
-        if (!results.isEmpty()) {
-            storeAll(results);
-        }
-        if (!deliveries.isEmpty()) {
-            broker.ack(deliveries);
-        }
-    }
+    void settle(List<Settlement> batch, Broker broker);
+
+    /** Saves a group's members (Celery's {@code GroupResult.save}): {@code tuple} as Celery's {@code as_tuple()}. */
+    void saveGroup(String groupId, JsonNode tuple);
+
+    /** A saved group's tuple, if saved and not expired. */
+    Optional<JsonNode> group(String groupId);
 
     /** Waits up to {@code timeout} for a ready state (SUCCESS, FAILURE, REVOKED); returns the last state seen. */
     Optional<TaskResult> await(String taskId, Duration timeout) throws InterruptedException;

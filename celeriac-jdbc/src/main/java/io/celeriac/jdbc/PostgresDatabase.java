@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PostgresDatabase extends SqlDatabase {
     private static final Logger log = LoggerFactory.getLogger("celeriac.broker");
-    private static final int SCHEMA_VERSION = 1;
+    private static final int SCHEMA_VERSION = 2; // 2: chords and saved groups
     static final String CHANNEL = "celeriac";
 
     private final String jdbcUrl;
@@ -154,7 +154,15 @@ final class PostgresDatabase extends SqlDatabase {
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL)");
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_records (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_nodes (node TEXT PRIMARY KEY, beat TEXT NOT NULL, at BIGINT NOT NULL)");
-                s.execute("INSERT INTO celeriac_meta (key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
+                // chords: a header's size (set when the chord is sent) and its finished parts, counted
+                // and read in the transaction that records the last one; saved groups (GroupResult.save)
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_chords (group_id TEXT PRIMARY KEY, size INTEGER NOT NULL, expires_at BIGINT NOT NULL)");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_chord_parts (group_id TEXT NOT NULL, task_id TEXT NOT NULL,"
+                        + " group_index INTEGER, state TEXT NOT NULL, result TEXT NOT NULL, expires_at BIGINT NOT NULL,"
+                        + " PRIMARY KEY (group_id, task_id))");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_groups (group_id TEXT PRIMARY KEY, meta TEXT NOT NULL, expires_at BIGINT NOT NULL)");
+                s.execute("INSERT INTO celeriac_meta (key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "')"
+                        + " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
             }
             return null;
         }, false);

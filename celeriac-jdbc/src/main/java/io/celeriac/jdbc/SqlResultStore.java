@@ -4,13 +4,18 @@ import io.celeriac.BrokerException;
 import io.celeriac.protocol.TaskResult;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.Delivery;
+import io.celeriac.spi.ChordPart;
+import io.celeriac.spi.Publication;
 import io.celeriac.spi.ResultStore;
+import io.celeriac.spi.Settle;
+import io.celeriac.spi.Settlement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,59 +47,261 @@ final class SqlResultStore implements ResultStore {
 
     @Override
     public void storeAll(List<TaskResult> results) {
-        storeAndAck(results, null, List.of());
+        List<Settlement> batch = new ArrayList<>();
+        // In task-id order, so two batches never lock the same rows in opposite orders; the sort is
+        // stable, so two states of one task still apply in the order given.
+        results.stream().sorted(java.util.Comparator.comparing(TaskResult::taskId))
+                .forEach(r -> batch.add(Settlement.ack(null, r)));
+        settle(batch, null);
     }
 
     /**
-     * When the broker is the same database, results and acks go in one transaction: the task's
-     * result and the removal of its message become durable together.
+     * One transaction for the batch. When the broker is the same database, each settlement's
+     * messages, results, chord counting and ack commit together: the delivery's row is deleted
+     * first, and a settlement whose row is already gone (settled by an earlier run or a retried
+     * commit) is skipped whole, so a continuation is published once. A chord's row is locked before
+     * its part is counted, so two workers finishing its last two parts at once cannot both miss
+     * (or both fire) the body. With another broker, its messages are published after the commit
+     * and its acks sent last.
      */
     @Override
-    public void storeAndAck(List<TaskResult> results, Broker broker, List<Delivery> deliveries) {
-        if (!deliveries.isEmpty() && !(broker instanceof SqlBroker sb && sb.database() == db)) {
-            storeAll(results);
-            broker.ack(deliveries);
+    public void settle(List<Settlement> batch, Broker broker) {
+        if (batch.isEmpty()) {
             return;
         }
-        if (results.isEmpty() && deliveries.isEmpty()) {
-            return;
-        }
+        boolean same = broker instanceof SqlBroker sb && sb.database() == db;
+        List<Publication> later = new ArrayList<>();
+        List<Delivery> acks = new ArrayList<>();
         long now = clock.millis();
-        // In task-id order, so two batches never lock the same rows in opposite orders; the sort is
-        // stable, so two states of one task still apply in the order given.
-        List<TaskResult> ordered = results.stream().sorted(java.util.Comparator.comparing(TaskResult::taskId)).toList();
-        List<String> json = ordered.stream().map(TaskResult::toJson).toList();
+        boolean wake = batch.stream().anyMatch(st -> !st.effects().results().isEmpty() || !st.effects().publications().isEmpty()
+                || !st.chordParts().isEmpty());
         try {
             db.write(c -> {
-                // A stored SUCCESS is final (a duplicate run must not overwrite it) unless it expired.
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO celeriac_results (task_id, status, meta, expires_at) VALUES (?, ?, ?, ?)"
-                                + " ON CONFLICT (task_id) DO UPDATE SET status = excluded.status, meta = excluded.meta,"
-                                + " expires_at = excluded.expires_at"
-                                + " WHERE celeriac_results.status <> 'SUCCESS' OR celeriac_results.expires_at <= ?")) {
-                    for (int i = 0; i < ordered.size(); i++) {
-                        TaskResult r = ordered.get(i);
-                        ps.setString(1, r.taskId());
-                        ps.setString(2, r.state().name());
-                        ps.setString(3, json.get(i));
-                        ps.setLong(4, now + expires.toMillis());
-                        ps.setLong(5, now);
-                        ps.executeUpdate(); // one at a time: two states of one task in a batch apply in order
+                later.clear();
+                acks.clear();
+                Settle.Tx tx = new SqlTx(c, now, same, later, acks);
+                try {
+                    for (Settlement st : batch) {
+                        Settle.apply(tx, st);
+                    }
+                } catch (Unchecked u) {
+                    throw (SQLException) u.getCause(); // a deadlock is retried by the database, the rest reported
+                }
+                sweep(c, now);
+                return null;
+            }, wake);
+        } catch (SQLException e) {
+            throw new BrokerException(url + ": committing " + batch.size() + " finished message(s) failed: "
+                    + SqlDatabase.explain(e), true, e);
+        }
+        later.forEach(p -> broker.publish(p.queue(), p.message()));
+        if (!acks.isEmpty()) {
+            broker.ack(acks);
+        }
+    }
+
+    /** The steps of {@link Settle} inside one SQL transaction. */
+    private final class SqlTx implements Settle.Tx {
+        private final Connection c;
+        private final long now;
+        private final boolean same;
+        private final List<Publication> later;
+        private final List<Delivery> acks;
+
+        SqlTx(Connection c, long now, boolean same, List<Publication> later, List<Delivery> acks) {
+            this.c = c;
+            this.now = now;
+            this.same = same;
+            this.later = later;
+            this.acks = acks;
+        }
+
+        @Override
+        public boolean claim(Delivery d) {
+            if (!same) {
+                return true;
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_messages WHERE id = ?")) {
+                ps.setLong(1, Long.parseLong(d.tag()));
+                return ps.executeUpdate() > 0;
+            } catch (SQLException e) {
+                throw new Unchecked(e);
+            }
+        }
+
+        @Override
+        public void store(TaskResult r) {
+            // A stored SUCCESS is final (a duplicate run must not overwrite it) unless it expired.
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO celeriac_results (task_id, status, meta, expires_at) VALUES (?, ?, ?, ?)"
+                            + " ON CONFLICT (task_id) DO UPDATE SET status = excluded.status, meta = excluded.meta,"
+                            + " expires_at = excluded.expires_at"
+                            + " WHERE celeriac_results.status <> 'SUCCESS' OR celeriac_results.expires_at <= ?")) {
+                ps.setString(1, r.taskId());
+                ps.setString(2, r.state().name());
+                ps.setString(3, r.toJson());
+                ps.setLong(4, now + expires.toMillis());
+                ps.setLong(5, now);
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                throw new Unchecked(e);
+            }
+        }
+
+        @Override
+        public void publish(Publication p) {
+            if (!same) {
+                later.add(p);
+                return;
+            }
+            try {
+                SqlBroker.insert(c, p.queue(), p.message(), now);
+            } catch (SQLException e) {
+                throw new Unchecked(e);
+            }
+        }
+
+        @Override
+        public void chordSize(String groupId, int size) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_chords (group_id, size, expires_at) VALUES (?, ?, ?)"
+                    + " ON CONFLICT (group_id) DO UPDATE SET size = excluded.size, expires_at = excluded.expires_at")) {
+                ps.setString(1, groupId);
+                ps.setInt(2, size);
+                ps.setLong(3, now + expires.toMillis());
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                throw new Unchecked(e);
+            }
+        }
+
+        @Override
+        public Optional<List<Settle.Part>> addPart(ChordPart part) {
+            try {
+                Integer size = null;
+                try (PreparedStatement ps = c.prepareStatement("SELECT size FROM celeriac_chords WHERE group_id = ?" + db.lockRows())) {
+                    ps.setString(1, part.groupId());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            size = rs.getInt(1);
+                        }
                     }
                 }
-                SqlBroker.delete(c, deliveries);
-                long due = nextSweep.get();
-                if (now >= due && nextSweep.compareAndSet(due, now + SWEEP_EVERY_MS)) {
-                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_results WHERE expires_at <= ?")) {
-                        ps.setLong(1, now);
+                int added;
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_chord_parts"
+                        + " (group_id, task_id, group_index, state, result, expires_at) VALUES (?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (group_id, task_id) DO NOTHING")) {
+                    ps.setString(1, part.groupId());
+                    ps.setString(2, part.taskId());
+                    if (part.groupIndex() == null) {
+                        ps.setNull(3, java.sql.Types.INTEGER);
+                    } else {
+                        ps.setInt(3, part.groupIndex());
+                    }
+                    ps.setString(4, part.state().name());
+                    ps.setString(5, io.celeriac.protocol.Json.write(part.result()));
+                    ps.setLong(6, now + expires.toMillis());
+                    added = ps.executeUpdate();
+                }
+                if (size == null || added == 0) {
+                    return Optional.empty(); // size not known (yet), or a duplicate run of a part: counted once
+                }
+                List<Settle.Part> parts = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT task_id, state, result FROM celeriac_chord_parts"
+                        + " WHERE group_id = ? ORDER BY CASE WHEN group_index IS NULL THEN 1 ELSE 0 END, group_index, task_id")) {
+                    ps.setString(1, part.groupId());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            parts.add(new Settle.Part(rs.getString(1), io.celeriac.TaskState.parse(rs.getString(2)),
+                                    io.celeriac.protocol.Json.read(rs.getString(3))));
+                        }
+                    }
+                }
+                if (parts.size() != size) {
+                    return Optional.empty();
+                }
+                for (String table : List.of("celeriac_chord_parts", "celeriac_chords")) {
+                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE group_id = ?")) {
+                        ps.setString(1, part.groupId());
                         ps.executeUpdate();
                     }
                 }
-                return null;
-            }, !results.isEmpty());
+                return Optional.of(parts);
+            } catch (SQLException e) {
+                throw new Unchecked(e);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("a stored chord part is not JSON: " + e.getOriginalMessage(), e);
+            }
+        }
+
+        @Override
+        public void ack(Delivery d) {
+            if (!same) {
+                acks.add(d);
+            }
+        }
+    }
+
+    /** Carries an SQLException out of a {@link Settle.Tx} step, to be unwrapped by {@link #settle}. */
+    private static final class Unchecked extends RuntimeException {
+        Unchecked(SQLException cause) {
+            super(cause);
+        }
+    }
+
+    /** Deletes expired results, chords and groups, at most once a minute, in the caller's transaction. */
+    private void sweep(Connection c, long now) throws SQLException {
+        long due = nextSweep.get();
+        if (now >= due && nextSweep.compareAndSet(due, now + SWEEP_EVERY_MS)) {
+            for (String table : List.of("celeriac_results", "celeriac_chords", "celeriac_chord_parts", "celeriac_groups")) {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE expires_at <= ?")) {
+                    ps.setLong(1, now);
+                    ps.executeUpdate();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void saveGroup(String groupId, com.fasterxml.jackson.databind.JsonNode tuple) {
+        long now = clock.millis();
+        com.fasterxml.jackson.databind.node.ObjectNode meta = io.celeriac.protocol.Json.NODES.objectNode();
+        meta.set("result", tuple);
+        try {
+            db.write(c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_groups (group_id, meta, expires_at) VALUES (?, ?, ?)"
+                        + " ON CONFLICT (group_id) DO UPDATE SET meta = excluded.meta, expires_at = excluded.expires_at")) {
+                    ps.setString(1, groupId);
+                    ps.setString(2, io.celeriac.protocol.Json.write(meta));
+                    ps.setLong(3, now + expires.toMillis());
+                    return ps.executeUpdate();
+                }
+            }, false);
         } catch (SQLException e) {
-            throw new BrokerException(url + ": storing " + results.size() + " result(s) and acking " + deliveries.size()
-                    + " message(s) failed: " + SqlDatabase.explain(e), true, e);
+            throw new BrokerException(url + ": saving group " + groupId + " failed: " + SqlDatabase.explain(e), true, e);
+        }
+    }
+
+    @Override
+    public Optional<com.fasterxml.jackson.databind.JsonNode> group(String groupId) {
+        try {
+            return db.read(c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT meta FROM celeriac_groups WHERE group_id = ? AND expires_at > ?")) {
+                    ps.setString(1, groupId);
+                    ps.setLong(2, clock.millis());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            return Optional.empty();
+                        }
+                        try {
+                            return Optional.ofNullable(io.celeriac.protocol.Json.read(rs.getString(1)).get("result"));
+                        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                            return Optional.empty();
+                        }
+                    }
+                }
+            });
+        } catch (SQLException e) {
+            throw new BrokerException(url + ": reading group " + groupId + " failed: " + SqlDatabase.explain(e), true, e);
         }
     }
 

@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * being killed (the WAL is in the OS page cache); only a power loss can drop the last commits.
  */
 final class SqliteDatabase extends SqlDatabase {
-    private static final int SCHEMA_VERSION = 1;
+    private static final int SCHEMA_VERSION = 2; // 2: chords and saved groups
     private static final int BUSY_TIMEOUT_MS = 30_000;
 
     private final Path file;
@@ -123,12 +123,24 @@ final class SqliteDatabase extends SqlDatabase {
                         + " key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_nodes ("
                         + " node TEXT PRIMARY KEY, beat TEXT NOT NULL, at INTEGER NOT NULL)");
+                // chords: a header's size (set when the chord is sent) and its finished parts, counted
+                // and read in the transaction that records the last one; saved groups (GroupResult.save)
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_chords ("
+                        + " group_id TEXT PRIMARY KEY, size INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_chord_parts (group_id TEXT NOT NULL, task_id TEXT NOT NULL,"
+                        + " group_index INTEGER, state TEXT NOT NULL, result TEXT NOT NULL, expires_at INTEGER NOT NULL,"
+                        + " PRIMARY KEY (group_id, task_id)) WITHOUT ROWID");
+                s.execute("CREATE TABLE IF NOT EXISTS celeriac_groups ("
+                        + " group_id TEXT PRIMARY KEY, meta TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID");
                 try (ResultSet rs = s.executeQuery("SELECT value FROM celeriac_meta WHERE key = 'schema_version'")) {
                     if (rs.next()) {
                         int v = Integer.parseInt(rs.getString(1));
                         if (v > SCHEMA_VERSION) {
                             throw new SQLException("the file was written by a newer Celeriac (schema " + v
                                     + ", this one knows " + SCHEMA_VERSION + ")");
+                        }
+                        if (v < SCHEMA_VERSION) {
+                            s.execute("UPDATE celeriac_meta SET value = '" + SCHEMA_VERSION + "' WHERE key = 'schema_version'");
                         }
                     } else {
                         s.execute("INSERT INTO celeriac_meta (key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "')");

@@ -24,11 +24,12 @@ public final class RedisBackend implements BackendProvider {
 
     @Override
     public ResultStore openResultStore(String url, Config config) {
-        return new RedisResultStore(RedisConnection.acquire(url), config.get(Settings.RESULT_EXPIRES));
+        return new RedisResultStore(RedisConnection.acquire(url), config.get(Settings.RESULT_EXPIRES),
+                config.get(Settings.BROKER_VISIBILITY_TIMEOUT));
     }
 
     @Override
     public Coordination openCoordination(String url, Config config) {
-        return new RedisCoordination(RedisConnection.acquire(url), Clock.systemUTC());
+        return new RedisCoordination(RedisConnection.acquire(url), Clock.systemUTC(), config.get(Settings.BROKER_VISIBILITY_TIMEOUT));
     }
 }

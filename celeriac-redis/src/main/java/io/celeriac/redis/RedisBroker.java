@@ -28,12 +28,17 @@ import redis.clients.jedis.params.ZAddParams;
  *   <li>Layout as kombu's: a queue is the list named after it (priorities 0–2), with
  *       {@code NAME\x06\x163}, {@code \x06\x166}, {@code \x06\x169} for the higher buckets; messages are
  *       LPUSHed kombu envelopes, so Python Celery clients and workers share the queues.</li>
- *   <li>No loss window: a reservation pops the message and records it in flight
- *       ({@code celeriac.unacked}, with a lease in {@code celeriac.unacked_index}) in one Lua script.
- *       Leases are renewed with each heartbeat; a dead worker's messages go back to the head of
- *       their list {@code broker_recovery_timeout} after its last renewal (not kombu's hour).</li>
- *   <li>ETA and countdown messages, and retries, wait in {@code celeriac.delayed.QUEUE} (a sorted
- *       set by due time) and are moved to their list by the first reservation after they are due.</li>
+ *   <li>No loss window: a reservation pops the message and records it in flight in kombu's own
+ *       {@code unacked} hash, with a lease in {@code unacked_index}, in one Lua script. The score is
+ *       the lease end less {@code broker_visibility_timeout}, so a dead worker's messages go back to
+ *       their list {@code broker_recovery_timeout} after its last renewal — by any Celeriac worker, or
+ *       by a Python worker's own restore when no Celeriac one is left (not kombu's hour).</li>
+ *   <li>ETA and countdown messages, and retries, are parked durably in that same hash, indexed by due
+ *       time in {@code celeriac.delayed.QUEUE}, and moved to their list by the first reservation after
+ *       they are due. Their kombu score is the due time less the visibility timeout: a Python worker
+ *       restores them when due. When the last Celeriac consumer of a queue stops (or all of them died
+ *       and their presence lapsed), its parked messages go back onto its list at once, where Python
+ *       workers hold them until due, as Celery does.</li>
  *   <li>Kombu's own {@code unacked} entries (Python consumers') are restored after
  *       {@code broker_visibility_timeout}, as kombu's restore does.</li>
  *   <li>Waiting: workers sleep until a publish on {@code celeriac.wake} (sent by Celeriac producers)
@@ -80,12 +85,21 @@ final class RedisBroker implements Broker {
         return Integer.toString(p >= 9 ? 9 : p >= 6 ? 6 : p >= 3 ? 3 : 0);
     }
 
+    /** This consumer's name among a queue's consumers ({@code celeriac.consumers.QUEUE}). */
+    private final String consumerId = java.util.UUID.randomUUID().toString();
+    /** The queues this instance has reserved from: it renews its presence as their consumer, and leaves them when it goes offline. */
+    private final Set<String> consumed = ConcurrentHashMap.newKeySet();
+
     @Override
     public void publish(String queue, BrokerMessage m) {
         long now = clock.millis();
         String eta = m.etaMillis() > now ? Long.toString(m.etaMillis()) : "";
-        redis.call("publish to queue '" + queue + "'",
-                c -> redis.script("publish", List.of(), List.of(queue, bucket(m.priority()), eta, m.payload())));
+        redis.call("publish to queue '" + queue + "'", c -> redis.script("publish", List.of(),
+                List.of(queue, bucket(m.priority()), eta, m.payload(), Long.toString(visibility.toMillis()))));
+    }
+
+    Duration visibility() {
+        return visibility;
     }
 
     @Override
@@ -102,11 +116,14 @@ final class RedisBroker implements Broker {
             long seen = wakes;
             recoverIfDue();
             long now = clock.millis();
-            List<String> args = new ArrayList<>(3 + queues.size());
+            List<String> args = new ArrayList<>(5 + queues.size());
             args.add(Long.toString(now));
             args.add(Long.toString(lease.toMillis()));
             args.add(Integer.toString(max));
+            args.add(Long.toString(visibility.toMillis()));
+            args.add(consumerId);
             args.addAll(queues);
+            consumed.addAll(queues);
             List<?> r = (List<?>) redis.call("reserve from " + queues, c -> redis.script("reserve", List.of(), args));
             long nextDue = ((Number) r.get(0)).longValue();
             if (r.size() > 1) {
@@ -163,11 +180,10 @@ final class RedisBroker implements Broker {
         if (deliveries.isEmpty()) {
             return;
         }
-        List<String> args = new ArrayList<>(deliveries.size() + 2);
-        args.add("1");
-        args.add("0");
-        deliveries.forEach(d -> args.add(d.tag()));
-        redis.call("ack", c -> redis.script("store_ack", List.of(), args));
+        com.fasterxml.jackson.databind.node.ArrayNode batch = io.celeriac.protocol.Json.NODES.arrayNode();
+        deliveries.forEach(d -> batch.addObject().put("tag", d.tag()));
+        redis.call("ack", c -> redis.script("settle", List.of(), List.of(Long.toString(clock.millis()), "1000",
+                Long.toString(visibility.toMillis()), io.celeriac.protocol.Json.write(batch))));
         deliveries.forEach(d -> held.remove(d.tag()));
     }
 
@@ -186,20 +202,41 @@ final class RedisBroker implements Broker {
         held.remove(d.tag());
     }
 
+    /**
+     * Renews the leases of what this instance holds (kombu's {@code unacked_index} scores, lease end
+     * less the visibility timeout) and its presence as a consumer of its queues, and records the
+     * heartbeat. Going offline (a null heartbeat) leaves the queues: one left with no live Celeriac
+     * consumer gets its parked messages back on its list, for Python workers.
+     */
     @Override
     public void keepAlive(String node, String heartbeatJson) {
         long now = clock.millis();
+        long deadline = now + lease.toMillis();
         redis.call("keep-alive", c -> {
             if (!held.isEmpty()) {
                 Map<String, Double> scores = new HashMap<>();
-                double deadline = now + lease.toMillis();
-                held.forEach(t -> scores.put(t, deadline));
-                c.zadd("celeriac.unacked_index", scores, ZAddParams.zAddParams().xx());
+                double score = (deadline - visibility.toMillis()) / 1000.0;
+                held.forEach(t -> scores.put(t, score));
+                c.zadd("unacked_index", scores, ZAddParams.zAddParams().xx());
             }
             if (heartbeatJson == null) {
                 c.hdel("celeriac.nodes", node);
+                if (!consumed.isEmpty()) {
+                    List<String> args = new ArrayList<>();
+                    args.add(Long.toString(now));
+                    args.add(consumerId);
+                    args.addAll(consumed);
+                    Object n = redis.script("leave", List.of(), args);
+                    if (n instanceof Number num && num.longValue() > 0) {
+                        org.slf4j.LoggerFactory.getLogger("celeriac.redis").info(
+                                "{} parked message(s) handed back to their queues: no Celeriac worker consumes them now", num);
+                    }
+                }
             } else {
                 c.hset("celeriac.nodes", node, now + "\n" + heartbeatJson);
+                for (String q : consumed) {
+                    c.zadd("celeriac.consumers." + q, deadline, consumerId);
+                }
             }
             return null;
         });
@@ -255,17 +292,7 @@ final class RedisBroker implements Broker {
 
     @Override
     public long purge(String queue) {
-        return redis.call("purge queue '" + queue + "'", c -> {
-            long n = 0;
-            for (int p : new int[] {0, 3, 6, 9}) {
-                String k = key(queue, p);
-                n += c.llen(k);
-                c.del(k);
-            }
-            n += c.zcard("celeriac.delayed." + queue);
-            c.del("celeriac.delayed." + queue);
-            return n;
-        });
+        return redis.call("purge queue '" + queue + "'", c -> ((Number) redis.script("purge", List.of(), List.of(queue))).longValue());
     }
 
     @Override
@@ -273,13 +300,21 @@ final class RedisBroker implements Broker {
         return redis.call("scheduled messages of queue '" + queue + "'", c -> {
             List<Scheduled> out = new ArrayList<>();
             for (var t : c.zrangeWithScores("celeriac.delayed." + queue, 0, limit - 1)) {
-                String payload = t.getElement();
-                try { // parked as {"b": bucket, "m": message}
-                    payload = io.celeriac.protocol.Json.read(payload).path("m").asText(payload);
-                } catch (Exception notJson) {
-                    // keep it as it is
+                String member = t.getElement();
+                String payload = null;
+                if (member.startsWith("{")) { // parked by an earlier Celeriac as {"b": bucket, "m": message}
+                    try {
+                        payload = io.celeriac.protocol.Json.read(member).path("m").asText(null);
+                    } catch (Exception notJson) {
+                        // left out
+                    }
+                } else { // "bucket:tag", the message in kombu's unacked hash
+                    String entry = c.hget("unacked", member.substring(member.indexOf(':') + 1));
+                    payload = entry == null ? null : unackedPayload(entry);
                 }
-                out.add(new Scheduled(payload, Instant.ofEpochMilli((long) t.getScore())));
+                if (payload != null) {
+                    out.add(new Scheduled(payload, Instant.ofEpochMilli((long) t.getScore())));
+                }
             }
             return out;
         });
@@ -294,6 +329,16 @@ final class RedisBroker implements Broker {
             }
             return n + c.zcard("celeriac.delayed." + queue);
         });
+    }
+
+    /** The envelope of a kombu unacked entry ({@code [envelope, exchange, routing_key]}), or null. */
+    static String unackedPayload(String entry) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode a = io.celeriac.protocol.Json.read(entry);
+            return a.isArray() && a.size() > 0 ? io.celeriac.protocol.Json.write(a.get(0)) : null;
+        } catch (Exception notJson) {
+            return null;
+        }
     }
 
     /** As Celery: a client's ETA task goes on its queue at once, where Python workers can see it too. */

@@ -106,7 +106,15 @@ final class RedisConnection {
         }
     }
 
+    /** The scripts that stand alone; every other one is loaded after lib.lua, the functions they share. */
+    private static final Set<String> STANDALONE = Set.of("lock", "unlock", "route_direct", "chord_part");
+
     private static String source(String name) {
+        String body = resource(name);
+        return STANDALONE.contains(name) ? body : resource("lib") + "\n" + body;
+    }
+
+    private static String resource(String name) {
         try (InputStream in = RedisConnection.class.getResourceAsStream(name + ".lua")) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException | NullPointerException e) {

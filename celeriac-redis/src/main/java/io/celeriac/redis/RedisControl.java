@@ -85,13 +85,21 @@ final class RedisControl implements ControlChannel {
         }
     }
 
+    /** A cast's expiry: Celery's revoke gives 1 s; a little more leaves room for clocks that differ. */
+    private static final long CAST_EXPIRES_MS = 10_000;
+
     @Override
-    public Map<String, JsonNode> call(String method, ObjectNode arguments, List<String> destination, List<String> expect,
-                                      Duration timeout) throws InterruptedException {
-        String oid = UUID.randomUUID().toString();
-        String queue = oid + "." + REPLY_EXCHANGE;
-        String binding = oid + SEP + SEP + queue;
-        String ticket = UUID.randomUUID().toString();
+    public void cast(String method, ObjectNode arguments, List<String> destination) {
+        ObjectNode body = request(method, arguments, destination, UUID.randomUUID().toString());
+        ObjectNode headers = Json.NODES.objectNode();
+        headers.put("clock", clock.incrementAndGet());
+        headers.put("expires", (System.currentTimeMillis() + CAST_EXPIRES_MS) / 1000.0);
+        String message = envelope(body, headers, EXCHANGE, "", 2);
+        redis.call("broadcast " + method, c -> c.publish(channel, message));
+    }
+
+    /** The body of a pidbox request (without reply_to: a cast). */
+    private static ObjectNode request(String method, ObjectNode arguments, List<String> destination, String ticket) {
         ObjectNode body = Json.NODES.objectNode();
         body.put("method", method);
         body.set("arguments", arguments == null ? Json.NODES.objectNode() : arguments);
@@ -104,6 +112,17 @@ final class RedisControl implements ControlChannel {
         body.putNull("pattern");
         body.putNull("matcher");
         body.put("ticket", ticket);
+        return body;
+    }
+
+    @Override
+    public Map<String, JsonNode> call(String method, ObjectNode arguments, List<String> destination, List<String> expect,
+                                      Duration timeout) throws InterruptedException {
+        String oid = UUID.randomUUID().toString();
+        String queue = oid + "." + REPLY_EXCHANGE;
+        String binding = oid + SEP + SEP + queue;
+        String ticket = UUID.randomUUID().toString();
+        ObjectNode body = request(method, arguments, destination, ticket);
         ObjectNode replyTo = body.putObject("reply_to");
         replyTo.put("exchange", REPLY_EXCHANGE);
         replyTo.put("routing_key", oid);

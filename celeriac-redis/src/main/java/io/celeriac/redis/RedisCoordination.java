@@ -17,8 +17,10 @@ import java.util.TreeMap;
 final class RedisCoordination implements Coordination {
     private final RedisConnection redis;
     private final Clock clock;
+    private final java.time.Duration visibility;
 
-    RedisCoordination(RedisConnection redis, Clock clock) {
+    RedisCoordination(RedisConnection redis, Clock clock, java.time.Duration visibility) {
+        this.visibility = visibility;
         this.redis = redis;
         this.clock = clock;
     }
@@ -72,7 +74,7 @@ final class RedisCoordination implements Coordination {
                 ? Long.toString(message.eta().toEpochMilli()) : "";
         Object r = redis.call("publish under lock '" + lock + "'", c -> redis.script("publish_if_holder", List.of(lockKey(lock)),
                 List.of(owner, queue == null ? "" : queue, message == null ? "0" : RedisBroker.bucket(message.priority()), eta,
-                        message == null ? "" : message.payload(), key, value)));
+                        message == null ? "" : message.payload(), key, value, Long.toString(visibility.toMillis()))));
         return ((Number) r).longValue() == 1;
     }
 

@@ -1,6 +1,14 @@
 package io.celeriac.redis;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.protocol.Json;
 import io.celeriac.protocol.TaskResult;
+import io.celeriac.spi.ChordPart;
+import io.celeriac.spi.Effects;
+import io.celeriac.spi.Publication;
+import io.celeriac.spi.Settle;
+import io.celeriac.spi.Settlement;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.Delivery;
 import io.celeriac.spi.ResultStore;
@@ -25,44 +33,123 @@ final class RedisResultStore implements ResultStore {
     private final RedisConnection redis;
     private final Duration expires;
 
-    RedisResultStore(RedisConnection redis, Duration expires) {
+    private final Duration visibility;
+
+    RedisResultStore(RedisConnection redis, Duration expires, Duration visibility) {
         this.redis = redis;
         this.expires = expires;
+        this.visibility = visibility;
     }
 
     @Override
     public void store(TaskResult result) {
-        storeAndAck(List.of(result), null, List.of());
+        storeAll(List.of(result));
     }
 
     @Override
     public void storeAll(List<TaskResult> results) {
-        storeAndAck(results, null, List.of());
+        if (!results.isEmpty()) {
+            settle(List.of(Settlement.of(new Effects(results, List.of(), java.util.Map.of()))), null);
+        }
     }
 
-    /** Results and acks in one script, when the broker is this Redis; otherwise one after the other. */
+    /**
+     * With the broker on this Redis: the whole batch in one script ({@code settle.lua}), each
+     * settlement atomic — ack, messages, results, chord parts — and skipped when its delivery was
+     * settled already. With a broker elsewhere: results and chord parts here, the messages through
+     * that broker after them, the acks last.
+     */
     @Override
-    public void storeAndAck(List<TaskResult> results, Broker broker, List<Delivery> deliveries) {
-        boolean same = broker instanceof RedisBroker rb && rb.connection() == redis;
-        if (!deliveries.isEmpty() && !same) {
-            storeAll(results);
-            broker.ack(deliveries);
+    public void settle(List<Settlement> batch, Broker broker) {
+        if (batch.isEmpty()) {
             return;
         }
-        if (results.isEmpty() && deliveries.isEmpty()) {
+        if (broker == null || (broker instanceof RedisBroker rb && rb.connection() == redis)) {
+            String json = RedisSettle.batch(batch, broker != null);
+            redis.call("commit " + batch.size() + " finished message(s)", c -> redis.script("settle", List.of(),
+                    List.of(Long.toString(System.currentTimeMillis()), Long.toString(expires.toMillis()),
+                            Long.toString(visibility.toMillis()), json)));
+            if (broker != null) {
+                List<Delivery> acked = new ArrayList<>();
+                batch.forEach(st -> {
+                    if (st.acksDelivery()) {
+                        acked.add(st.delivery());
+                    }
+                });
+                ((RedisBroker) broker).released(acked);
+            }
             return;
         }
-        List<String> args = new ArrayList<>(2 + 2 * results.size() + deliveries.size());
-        args.add(Long.toString(expires.toMillis()));
-        args.add(Integer.toString(results.size()));
-        for (TaskResult r : results) {
-            args.add(r.taskId());
-            args.add(r.toJson());
+        List<Publication> later = new ArrayList<>();
+        List<Delivery> acks = new ArrayList<>();
+        Settle.Tx tx = new Settle.Tx() {
+            @Override
+            public boolean claim(Delivery d) {
+                return true;
+            }
+
+            @Override
+            public void store(TaskResult r) {
+                storeAll(List.of(r));
+            }
+
+            @Override
+            public void publish(Publication p) {
+                later.add(p);
+            }
+
+            @Override
+            public void chordSize(String groupId, int size) {
+                redis.call("record the size of chord " + groupId, c -> c.psetex(RedisSettle.groupKey(groupId, ".s"),
+                        expires.toMillis(), Integer.toString(size)));
+            }
+
+            @Override
+            public Optional<List<Settle.Part>> addPart(ChordPart part) {
+                Object r = redis.call("count a part of chord " + part.groupId(), c -> redis.script("chord_part", List.of(),
+                        List.of(part.groupId(), part.groupIndex() == null ? "+inf" : part.groupIndex().toString(), part.taskId(),
+                                part.joinEntry(), Long.toString(expires.toMillis()))));
+                List<?> entries = (List<?>) r;
+                if (entries.isEmpty()) {
+                    return Optional.empty();
+                }
+                List<Settle.Part> parts = new ArrayList<>();
+                for (Object e : entries) {
+                    parts.add(RedisSettle.part((String) e));
+                }
+                return Optional.of(parts);
+            }
+
+            @Override
+            public void ack(Delivery d) {
+                acks.add(d);
+            }
+        };
+        batch.forEach(st -> Settle.apply(tx, st));
+        later.forEach(p -> broker.publish(p.queue(), p.message()));
+        if (!acks.isEmpty()) {
+            broker.ack(acks);
         }
-        deliveries.forEach(d -> args.add(d.tag()));
-        redis.call("store " + results.size() + " result(s)", c -> redis.script("store_ack", List.of(), args));
-        if (same) {
-            ((RedisBroker) broker).released(deliveries);
+    }
+
+    /** As Celery's {@code save_group}: {@code celery-taskset-meta-<id>} = {@code {"result": tuple}}, expiring with results. */
+    @Override
+    public void saveGroup(String groupId, JsonNode tuple) {
+        ObjectNode meta = Json.NODES.objectNode();
+        meta.set("result", tuple);
+        redis.call("save group " + groupId, c -> c.psetex(RedisSettle.groupKey(groupId, ""), expires.toMillis(), Json.write(meta)));
+    }
+
+    @Override
+    public Optional<JsonNode> group(String groupId) {
+        String json = redis.call("read group " + groupId, c -> c.get(RedisSettle.groupKey(groupId, "")));
+        if (json == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.ofNullable(Json.read(json).get("result"));
+        } catch (Exception notJson) {
+            return Optional.empty();
         }
     }
 

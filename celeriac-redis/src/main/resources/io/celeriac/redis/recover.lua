@@ -1,39 +1,42 @@
--- Deliver again what dead consumers held: our in-flight messages whose lease ran out, and kombu's
--- unacked messages (Python consumers') older than the visibility timeout, as kombu's own restore
--- does. Each goes back to the head of its list. Atomic, so several workers may run it at once.
--- ARGV: now_ms, visibility_timeout_ms
+-- Deliver again what dead consumers held, as kombu's restore does: every unacked entry whose
+-- score is below now - visibility (a Celeriac worker's lapsed lease, a parked message come due, a
+-- Python consumer's message older than its visibility timeout) goes back to its list. Then, for
+-- every queue with parked messages and no live Celeriac consumer left, the parked messages go back
+-- to the list too, where Python workers take them. Atomic, so several workers may run it at once.
+-- ARGV: now_ms, visibility_ms
 local now = tonumber(ARGV[1])
-local SEP = '\6\22'
 local n = 0
-local expired = redis.call('ZRANGEBYSCORE', 'celeriac.unacked_index', '-inf', now, 'LIMIT', 0, 1000)
-for _, tag in ipairs(expired) do
+local stale = redis.call('ZRANGEBYSCORE', 'unacked_index', '-inf', (now - tonumber(ARGV[2])) / 1000, 'LIMIT', 0, 1000)
+for _, tag in ipairs(stale) do
+  local e = redis.call('HGET', 'unacked', tag)
+  if e then
+    local item, q = item_of(e)
+    if item then
+      redis.call('RPUSH', key(q, bucket_of(item)), item)
+      n = n + 1
+    end
+  end
+  forget(tag)
+end
+-- in-flight records of an earlier Celeriac (celeriac.unacked, "bucket\nqueue\nmessage")
+local old = redis.call('ZRANGEBYSCORE', 'celeriac.unacked_index', '-inf', now, 'LIMIT', 0, 1000)
+for _, tag in ipairs(old) do
   local e = redis.call('HGET', 'celeriac.unacked', tag)
   if e then
     local b, q, m = string.match(e, '^(%d)\n([^\n]*)\n(.*)$')
-    local k = q
-    if b ~= '0' then k = q .. SEP .. b end
-    redis.call('RPUSH', k, m)
-    n = n + 1
+    if m then
+      redis.call('RPUSH', key(q, b), m)
+      n = n + 1
+    end
   end
   redis.call('HDEL', 'celeriac.unacked', tag)
   redis.call('ZREM', 'celeriac.unacked_index', tag)
 end
-local stale = redis.call('ZRANGEBYSCORE', 'unacked_index', '-inf', (now - tonumber(ARGV[2])) / 1000, 'LIMIT', 0, 1000)
-for _, tag in ipairs(stale) do
-  local v = redis.call('HGET', 'unacked', tag)
-  if v then
-    local ok, arr = pcall(cjson.decode, v)
-    if ok and type(arr) == 'table' and type(arr[1]) == 'table' then
-      local env = arr[1]
-      if type(env.headers) == 'table' then env.headers.redelivered = true end
-      if type(env.properties) == 'table' and type(env.properties.delivery_info) == 'table' then
-        env.properties.delivery_info.redelivered = true
-      end
-      redis.call('RPUSH', arr[3], cjson.encode(env))
-      n = n + 1
-    end
+for _, q in ipairs(redis.call('SMEMBERS', 'celeriac.delayed_queues')) do
+  local ck = 'celeriac.consumers.' .. q
+  redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+  if redis.call('ZCARD', ck) == 0 then
+    n = n + unpark(q, nil)
   end
-  redis.call('HDEL', 'unacked', tag)
-  redis.call('ZREM', 'unacked_index', tag)
 end
 return n

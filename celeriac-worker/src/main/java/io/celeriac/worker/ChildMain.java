@@ -49,6 +49,7 @@ public final class ChildMain {
         WorkerOptions options = WorkerOptions.from(config);
         Lazy app = new Lazy(config, registry);
         HealthCheckTask.register(registry, app, options);
+        CeleryBuiltins.register(registry);
 
         ObjectNode ready = Json.NODES.objectNode();
         ready.put("op", "ready");
@@ -68,7 +69,7 @@ public final class ChildMain {
                 outcome = new Outcome.Failure(io.celeriac.protocol.ExceptionInfo.of("NotRegistered", "celery.exceptions", m.task()));
             } else {
                 RequestContext ctx = new RequestContext(m, options.nodeName(), RetryPolicy.of(task.get().options(), config),
-                        Clock.systemUTC(), app);
+                        Clock.systemUTC(), app).deliveries(frame.path("deliveries").asInt(1));
                 outcome = TaskRunner.run(task.get(), ctx, Duration.ofMillis(frame.path("soft_ms").asLong()));
             }
             Frames.write(out, encode(outcome));

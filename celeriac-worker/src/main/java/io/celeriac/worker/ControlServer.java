@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
  * The worker's end of the broker's control channel ({@link Broker#control()}): answers the
  * requests addressed to this node with the methods the worker hands it ({@code ping} →
  * {@code {"ok": "pong"}}, {@code stats}, {@code active}, {@code reserved}, {@code registered},
- * {@code revoked}, {@code conf}), in Celery's reply shapes. An unknown method gets Celery's
- * {@code {"error": "No such control command: …"}}.
+ * {@code revoked}, {@code conf}), in Celery's reply shapes. An unknown method gets what Celery 5.2's
+ * worker answers, {@code {"error": "KeyError('name')"}}.
  */
 final class ControlServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
@@ -36,7 +36,7 @@ final class ControlServer implements AutoCloseable {
     JsonNode handle(String method, JsonNode arguments) {
         Function<JsonNode, JsonNode> m = methods.get(method);
         if (m == null) {
-            return Json.NODES.objectNode().put("error", "No such control command: " + method);
+            return Json.NODES.objectNode().put("error", "KeyError('" + method + "')"); // what a Celery 5.2 worker says
         }
         try {
             return m.apply(arguments == null ? Json.NODES.objectNode() : arguments);

@@ -1,8 +1,7 @@
 package io.celeriac.worker;
 
-import io.celeriac.protocol.TaskResult;
+import io.celeriac.spi.Settlement;
 import io.celeriac.spi.Broker;
-import io.celeriac.spi.Delivery;
 import io.celeriac.spi.ResultStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,26 +12,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records finished work in batches: the results of everything that finished since the last round
- * in one store call, then their acks in one broker call. Under load this turns two transactions per
- * task into two per batch; when idle a batch is a single task and nothing waits.
+ * Commits finished work in batches: the {@link Settlement}s of everything that finished since the
+ * last round — results, continuations (next chain steps, callbacks, errbacks, chord bodies), retries,
+ * dead letters, acks — in one {@link ResultStore#settle} call. Under load this turns one commit per
+ * task into one per batch; when idle a batch is a single task and nothing waits.
  *
- * <p>Order matters and is kept: a result is stored before its message is acked, so a crash in
- * between runs the task again (at-least-once) rather than losing its result.
+ * <p>Where the store holds the broker's queues too, each settlement is atomic: a crash runs the task
+ * again (at-least-once) rather than losing its result or a continuation, and never publishes one twice.
  */
 final class Finisher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Finisher.class);
     private static final int MAX_BATCH = 256;
 
-    /** The end of one message's handling: a result to store (or null), and whether to ack the delivery. */
-    record Completion(TaskResult result, Delivery delivery, boolean ack) {
-    }
-
     private final ResultStore results;
     private final Broker broker;
     private final BooleanSupplier coldStop;
     /** Bounded, so that a slow store slows the slots down instead of piling up finished work. */
-    private final LinkedBlockingQueue<Completion> queue = new LinkedBlockingQueue<>(4 * MAX_BATCH);
+    private final LinkedBlockingQueue<Settlement> queue = new LinkedBlockingQueue<>(4 * MAX_BATCH);
     private final Thread thread;
     private volatile boolean closing;
 
@@ -48,7 +44,7 @@ final class Finisher implements AutoCloseable {
         thread.start();
     }
 
-    void submit(Completion c) {
+    void submit(Settlement c) {
         try {
             queue.put(c);
         } catch (InterruptedException e) {
@@ -59,10 +55,10 @@ final class Finisher implements AutoCloseable {
     }
 
     private void loop() {
-        List<Completion> batch = new ArrayList<>(MAX_BATCH);
+        List<Settlement> batch = new ArrayList<>(MAX_BATCH);
         while (!(closing && queue.isEmpty())) {
             try {
-                Completion first = queue.poll(50, TimeUnit.MILLISECONDS);
+                Settlement first = queue.poll(50, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
@@ -80,21 +76,11 @@ final class Finisher implements AutoCloseable {
         }
     }
 
-    private void record(List<Completion> batch) {
-        List<TaskResult> toStore = new ArrayList<>();
-        List<Delivery> toAck = new ArrayList<>();
-        for (Completion c : batch) {
-            if (c.result() != null) {
-                toStore.add(c.result());
-            }
-            if (c.ack()) {
-                toAck.add(c.delivery());
-            }
-        }
+    private void record(List<Settlement> batch) {
         // If this fails for good (cold stop, or an error that retrying cannot fix) nothing is acked:
         // the messages come back and run again rather than lose their results.
-        Persistently.run("store " + toStore.size() + " result(s) and ack " + toAck.size() + " message(s)",
-                () -> results.storeAndAck(toStore, broker, toAck), coldStop, BrokerOutage.of(broker));
+        Persistently.run("commit " + batch.size() + " finished message(s)", () -> results.settle(batch, broker), coldStop,
+                BrokerOutage.of(broker));
     }
 
     /** Records everything submitted so far, then stops. */

@@ -29,11 +29,11 @@ final class Heartbeat implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final AtomicLong clock = new AtomicLong();
 
-    /** Worker events (online, heartbeat, offline); {@link TaskEvents#OFF} when events are off. */
-    private final TaskEvents events;
+    /** Worker events (online, heartbeat, offline); {@link TaskEvents#OFF} while events are off (enable_events turns them on). */
+    private final java.util.function.Supplier<TaskEvents> events;
 
     Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat,
-              TaskEvents events) {
+              java.util.function.Supplier<TaskEvents> events) {
         this.events = events;
         this.broker = broker;
         this.options = options;
@@ -54,12 +54,22 @@ final class Heartbeat implements AutoCloseable {
         timer.scheduleAtFixedRate(() -> beat("worker-heartbeat"), ms, ms, TimeUnit.MILLISECONDS);
     }
 
+    /** Celery's {@code heartbeat} control command: a beat now, outside the schedule. */
+    void beatNow() {
+        timer.execute(() -> beat("worker-heartbeat"));
+    }
+
+    /** This worker's Lamport clock (Celery's {@code clock}), as last advanced. */
+    long clock() {
+        return clock.get();
+    }
+
     private void beat(String type) {
         try {
             onBeat.run();
             ObjectNode beat = state(type); // one state per beat: recorded, and sent as the event
             broker.keepAlive(options.nodeName(), Json.write(beat));
-            events.send(beat);
+            events.get().send(beat);
             BrokerOutage.of(broker).ok();
         } catch (Throwable t) {
             // leases are not renewed meanwhile: a long outage may redeliver what this worker holds
@@ -84,7 +94,7 @@ final class Heartbeat implements AutoCloseable {
         o.put("timestamp", System.currentTimeMillis() / 1000.0);
         o.put("type", type);
         // Celeriac's own fields, for status and health:
-        o.put("pool", pool.describe());
+        o.put("pool_description", pool.describe());
         o.set("pool_stats", Json.toTree(pool.stats()));
         o.put("concurrency", options.concurrency());
         o.set("queues", Json.toTree(options.queues()));
@@ -119,7 +129,7 @@ final class Heartbeat implements AutoCloseable {
         timer.shutdownNow();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
-            events.send(state("worker-offline"));
+            events.get().send(state("worker-offline"));
             broker.keepAlive(options.nodeName(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -179,6 +179,7 @@ final class ProcessPool implements WorkerPool {
         run.put("op", "run");
         String payload = ctx.rawPayload() != null ? ctx.rawPayload() : MessageCodec.encode(ctx.message());
         run.put("soft_ms", softLimit.toMillis());
+        run.put("deliveries", ctx.deliveryCount());
         ChildProcess c;
         while (true) { // a child found dead when handed the task had not started it: use another
             c = checkOut();
@@ -294,6 +295,38 @@ final class ProcessPool implements WorkerPool {
     public long pidOf(RequestContext ctx) {
         ChildProcess c = busy.get(ctx);
         return c == null ? ProcessHandle.current().pid() : c.pid();
+    }
+
+    /** As Celery's prefork pool: children's pids, limits, and how tasks were spread over them ({@code writes}). */
+    @Override
+    public Map<String, Object> celeryStats(int concurrency) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("max-concurrency", concurrency);
+        List<ChildProcess> alive = all.stream().filter(ChildProcess::alive).sorted(java.util.Comparator.comparingLong(ChildProcess::pid)).toList();
+        m.put("processes", alive.stream().map(ChildProcess::pid).toList());
+        m.put("max-tasks-per-child", options.maxTasksPerChild() > 0 ? (Object) options.maxTasksPerChild() : "N/A");
+        m.put("put-guarded-by-semaphore", false);
+        io.celeriac.config.Config c = options.config();
+        m.put("timeouts", List.of(seconds(c.get(io.celeriac.config.Settings.TASK_SOFT_TIME_LIMIT)),
+                seconds(c.get(io.celeriac.config.Settings.TASK_TIME_LIMIT))));
+        long total = alive.stream().mapToLong(ch -> ch.tasksRun).sum();
+        Map<String, Object> writes = new LinkedHashMap<>();
+        writes.put("total", total);
+        writes.put("avg", String.format(java.util.Locale.ROOT, "%.2f", alive.isEmpty() || total == 0 ? 0.0 : 1.0 / alive.size()));
+        writes.put("all", String.join(", ", alive.stream().map(ch -> String.format(java.util.Locale.ROOT, "%.2f",
+                total == 0 ? 0.0 : (double) ch.tasksRun / total)).toList()));
+        writes.put("raw", String.join(", ", alive.stream().map(ch -> Integer.toString(ch.tasksRun)).toList()));
+        writes.put("strategy", "fair");
+        Map<String, Object> inqueues = new LinkedHashMap<>();
+        inqueues.put("total", alive.size());
+        inqueues.put("active", busy.size());
+        writes.put("inqueues", inqueues);
+        m.put("writes", writes);
+        return m;
+    }
+
+    private static long seconds(java.time.Duration d) {
+        return d == null ? 0 : Math.round(io.celeriac.config.Durations.toSeconds(d));
     }
 
     @Override

@@ -28,6 +28,7 @@ final class RequestContext implements TaskContext {
     private volatile boolean terminated;
     private String rawPayload;
     private String queue;
+    private int deliveryCount = 1;
     private volatile java.time.Instant startedAt;
 
     RequestContext(TaskMessage message, String hostname, RetryPolicy policy, Clock clock, Supplier<Celeriac> app) {
@@ -64,7 +65,23 @@ final class RequestContext implements TaskContext {
     RequestContext from(io.celeriac.spi.Delivery d) {
         this.rawPayload = d.payload();
         this.queue = d.queue();
+        this.deliveryCount = d.deliveryCount();
         return this;
+    }
+
+    /** Sets the delivery count (a child learns it from its parent). */
+    RequestContext deliveries(int count) {
+        this.deliveryCount = Math.max(1, count);
+        return this;
+    }
+
+    int deliveryCount() {
+        return deliveryCount;
+    }
+
+    @Override
+    public boolean redelivered() {
+        return deliveryCount > 1;
     }
 
     RetryPolicy policy() {

@@ -16,6 +16,10 @@ import io.celeriac.protocol.TaskResult;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Delivery;
+import io.celeriac.spi.Effects;
+import io.celeriac.spi.Publication;
+import io.celeriac.spi.Settlement;
+import io.celeriac.canvas.Dispatch;
 import io.celeriac.spi.ResultStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,11 +57,14 @@ final class RequestHandler {
     private final Finisher finisher;
     private final Revocations revocations;
     private final Supplier<Celeriac> app;
+    /** Builds the messages a finished task causes; ETAs parked by the broker. */
+    private final Dispatch dispatch;
+    private final Continuations continuations;
     private final Map<String, RetryPolicy> policies = new ConcurrentHashMap<>();
     private final Map<String, RequestContext> running = new ConcurrentHashMap<>();
     private final boolean resultExtended;
-    /** Task events ({@link TaskEvents#OFF} unless worker_send_task_events is on). */
-    private final TaskEvents events;
+    /** Task events ({@link TaskEvents#OFF} unless worker_send_task_events is on, or enable_events turned them on). */
+    private volatile TaskEvents events;
     /** Set by the rate_limit control command. */
     final RateLimits rateLimits = new RateLimits();
     /** Set by the time_limit control command, by task name. */
@@ -65,7 +72,7 @@ final class RequestHandler {
 
     RequestHandler(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results, WorkerPool pool,
                    WorkerStats stats, Clock clock, BooleanSupplier coldStop, Finisher finisher, Revocations revocations,
-                   Supplier<Celeriac> app) {
+                   Supplier<Celeriac> app, Dispatch dispatch) {
         this.options = options;
         this.registry = registry;
         this.broker = broker;
@@ -77,6 +84,8 @@ final class RequestHandler {
         this.finisher = finisher;
         this.revocations = revocations;
         this.app = app;
+        this.dispatch = dispatch.parking();
+        this.continuations = new Continuations(this.dispatch, clock);
         this.resultExtended = options.config().get(io.celeriac.config.Settings.RESULT_EXTENDED);
         this.events = options.config().get(io.celeriac.config.Settings.WORKER_SEND_TASK_EVENTS)
                 ? new TaskEvents(broker.events(), options.nodeName()) : TaskEvents.OFF;
@@ -87,54 +96,86 @@ final class RequestHandler {
         return events;
     }
 
+    /** Celery's enable_events / disable_events; returns whether that changed anything. */
+    synchronized boolean enableEvents(boolean on) {
+        if (on == (events != TaskEvents.OFF)) {
+            return false;
+        }
+        events = on ? new TaskEvents(broker.events(), options.nodeName()) : TaskEvents.OFF;
+        return true;
+    }
+
+    /** Whether this worker is running the task now. */
+    boolean isRunning(String taskId) {
+        return running.containsKey(taskId);
+    }
+
     void handle(Delivery d) {
         TaskMessage m;
         try {
             m = MessageCodec.decode(d.payload());
         } catch (MalformedMessageException e) {
-            deadLetter(d, null, "malformed message: " + e.getMessage(), null);
+            deadLetter(d, null, "malformed message: " + e.getMessage(), null, Continuations.After.NONE);
             return;
         }
         events.received(m);
         Instant now = clock.instant();
         Instant eta = m.eta().orElse(null);
         if (eta != null && eta.isAfter(now.plus(ETA_TOLERANCE))) {
-            // A producer whose broker did not park it (e.g. a raw push): park it durably, never in memory.
+            // A producer whose broker did not park it (Celery's clients on Redis put it on the queue at
+            // once): park it durably in the broker, never in memory, and ack this delivery in the same step.
             TaskMessage parked = m.republished(null, null);
-            persist("park " + m + " until its ETA", () -> broker.publish(d.queue(),
-                    new BrokerMessage(m.id(), MessageCodec.encode(parked), clampPriority(m.priority()), eta)));
-            finish(null, d, true);
+            settle(d, true, null, Continuations.After.NONE,
+                    new Publication(d.queue(), new BrokerMessage(m.id(), MessageCodec.encode(parked), clampPriority(m.priority()), eta)));
             return;
         }
         if (m.expires().map(now::isAfter).orElse(false)) {
             log.info("Task {}[{}] expired at {}; not run", m.task(), m.id(), m.expires().get());
             stats.revoked.incrementAndGet();
             events.revoked(m, true, false);
-            finish(TaskResult.revoked(m.id(), "expired", now), d, true);
+            TaskResult r = TaskResult.revoked(m.id(), "expired", now);
+            settle(d, true, withRequestFields(r, m, d), continuations.revoked(m, r));
             return;
         }
         if (revocations.isRevoked(m.id())) {
             log.info("Task {}[{}] was revoked; not run", m.task(), m.id());
             stats.revoked.incrementAndGet();
             events.revoked(m, false, false);
-            finish(TaskResult.revoked(m.id(), "revoked", now), d, true);
+            TaskResult r = TaskResult.revoked(m.id(), "revoked", now);
+            settle(d, true, withRequestFields(r, m, d), continuations.revoked(m, r));
             return;
         }
         TaskDefinition task = registry.find(m.task()).orElse(null);
         if (task == null) {
+            ExceptionInfo exc = ExceptionInfo.of("NotRegistered", "celery.exceptions", m.task());
             deadLetter(d, m, "unknown task '" + m.task() + "' (registered: " + String.join(", ", registry.names()) + ")",
-                    TaskResult.failure(m.id(), ExceptionInfo.of("NotRegistered", "celery.exceptions", m.task()), now));
+                    withRequestFields(TaskResult.failure(m.id(), exc, now), m, d), continuations.failed(m, exc));
             return;
         }
         if (d.deliveryCount() > options.workerLostLimit()) {
             // Delivered again and again, never finished: whatever runs it dies. Stop the loop here.
             String reason = "delivered " + d.deliveryCount() + " times and never finished: each worker running it died"
                     + " (task_worker_lost_limit " + options.workerLostLimit() + ")";
-            deadLetter(d, m, reason, withRequestFields(TaskResult.failure(m.id(),
-                    ExceptionInfo.of("WorkerLostError", "billiard.exceptions", reason), now), m));
+            ExceptionInfo exc = ExceptionInfo.of("WorkerLostError", "billiard.exceptions", reason);
+            deadLetter(d, m, reason, withRequestFields(TaskResult.failure(m.id(), exc, now), m, d), continuations.failed(m, exc));
+            return;
+        }
+        if (d.redelivered() && alreadySucceeded(m)) {
+            // Delivered again although it succeeded (a lease lapsed while it ran): its result and what
+            // it caused were committed with that success, so only this delivery is left to ack.
+            log.info("Task {}[{}] already succeeded; not run again", m.task(), m.id());
+            settle(d, true, null, Continuations.After.NONE);
             return;
         }
         run(d, m, task);
+    }
+
+    private boolean alreadySucceeded(TaskMessage m) {
+        try {
+            return results.get(m.id()).map(r -> r.state() == io.celeriac.TaskState.SUCCESS).orElse(false);
+        } catch (RuntimeException e) {
+            return false; // cannot tell: run it (at-least-once)
+        }
     }
 
     private void run(Delivery d, TaskMessage m, TaskDefinition task) {
@@ -175,56 +216,77 @@ final class RequestHandler {
             stats.active.decrementAndGet();
         }
         if (outcome == null || coldStop.getAsBoolean()) {
-            finish(null, d, false); // cold shutdown: the message was given back; record nothing
-            return;
+            return; // cold shutdown: the message was given back; record nothing
         }
         Instant now = clock.instant();
         if (ctx.terminated()) {
             stats.revoked.incrementAndGet();
             log.warn("Task {}[{}] terminated (revoked with terminate)", m.task(), m.id());
             events.revoked(m, false, true);
-            finish(TaskResult.revoked(m.id(), "terminated", now), d, acksLate);
+            TaskResult r = TaskResult.revoked(m.id(), "terminated", now);
+            settle(d, acksLate, withRequestFields(r, m, d), continuations.revoked(m, r));
             return;
         }
         double secs = (System.nanoTime() - start) / 1e9;
         TaskResult result;
+        Continuations.After after = Continuations.After.NONE;
+        Publication extra = null;
         if (outcome instanceof Outcome.Success s) {
             stats.succeeded.incrementAndGet();
             if (log.isInfoEnabled()) {
                 log.info("Task {}[{}] succeeded in {}s: {}", m.task(), m.id(), String.format("%.6f", secs), abbreviate(s.value().toString()));
             }
             events.succeeded(m, s.value(), secs);
+            after = continuations.succeeded(m, s.value());
             boolean ignore = task.options().ignoreResult() || m.ignoreResult();
-            result = ignore ? null : withRequestFields(TaskResult.success(m.id(), s.value(), now), m);
+            result = ignore ? null : withRequestFields(TaskResult.success(m.id(), s.value(), now), m, d);
+            if (result != null && after.children() != null && !after.children().isEmpty()) {
+                result = result.withExtra("children", after.children());
+            }
         } else if (outcome instanceof Outcome.RetryLater r) {
-            result = retry(d, m, r, policy.maxRetries(), now);
+            Retried retried = retry(d, m, r, policy.maxRetries(), now);
+            result = retried.result();
+            extra = retried.next();
+            if (extra == null) { // retries used up: a failure
+                after = continuations.failed(m, result.exception());
+            }
         } else if (outcome instanceof Outcome.Lost lost) {
             if (acksLate && options.rejectOnWorkerLost() && requeueAfterLoss(d, m, lost)) {
                 return;
             }
-            result = fail(d, m, ExceptionInfo.of("WorkerLostError", "billiard.exceptions", lost.reason()), now);
+            ExceptionInfo exc = ExceptionInfo.of("WorkerLostError", "billiard.exceptions", lost.reason());
+            result = fail(d, m, exc, now);
+            after = continuations.failed(m, exc);
+            extra = deadLetterOnFailure(d, m, exc);
         } else {
             ExceptionInfo exc = ((Outcome.Failure) outcome).exception();
             log.error("Task {}[{}] raised unexpected: {}\n{}", m.task(), m.id(), exc.summary(),
                     exc.traceback() == null ? "" : exc.traceback());
             result = fail(d, m, exc, now);
+            after = continuations.failed(m, exc);
+            extra = deadLetterOnFailure(d, m, exc);
         }
         stats.lastTaskDoneMillis = System.currentTimeMillis();
         if (result != null && (result.state() == io.celeriac.TaskState.SUCCESS || result.state() == io.celeriac.TaskState.FAILURE)) {
             result = result.withExtra("runtime", Json.NODES.numberNode(Math.round(secs * 1e6) / 1e6));
         }
-        finish(result, d, acksLate);
+        if (extra == null) {
+            settle(d, acksLate, result, after);
+        } else {
+            settle(d, acksLate, result, after, extra);
+        }
     }
 
-    /** The FAILURE to record; with {@code task_dead_letter_on_failure} the message goes to the dead-letter queue too. */
+    /** The FAILURE to record (counted, and sent as an event). */
     private TaskResult fail(Delivery d, TaskMessage m, ExceptionInfo exc, Instant now) {
         stats.failed.incrementAndGet();
         events.failed(m, exc);
-        TaskResult failure = withRequestFields(TaskResult.failure(m.id(), exc, now), m);
-        if (options.deadLetterOnFailure()) {
-            publishDeadLetter(d, m, "task failed: " + exc.summary());
-        }
-        return failure;
+        return withRequestFields(TaskResult.failure(m.id(), exc, now), m, d);
+    }
+
+    /** With {@code task_dead_letter_on_failure}: the failed message's dead-letter record, else null. */
+    private Publication deadLetterOnFailure(Delivery d, TaskMessage m, ExceptionInfo exc) {
+        return options.deadLetterOnFailure() ? deadLetterRecord(d, m, "task failed: " + exc.summary()) : null;
     }
 
     /**
@@ -238,44 +300,48 @@ final class RequestHandler {
         if (deaths >= options.workerLostLimit()) {
             String reason = "its run killed the worker's child " + deaths + " times (task_worker_lost_limit); last: " + lost.reason();
             stats.failed.incrementAndGet();
-            deadLetter(d, m, reason, withRequestFields(TaskResult.failure(m.id(),
-                    ExceptionInfo.of("WorkerLostError", "billiard.exceptions", reason), clock.instant()), m));
+            ExceptionInfo exc = ExceptionInfo.of("WorkerLostError", "billiard.exceptions", reason);
+            deadLetter(d, m, reason, withRequestFields(TaskResult.failure(m.id(), exc, clock.instant()), m, d),
+                    continuations.failed(m, exc));
             return true;
         }
         TaskMessage again = m.republished(WORKER_LOST_HEADER, Json.NODES.numberNode(deaths));
-        persist("requeue " + m + " after its child died", () -> broker.publish(d.queue(),
-                new BrokerMessage(again.id(), MessageCodec.encode(again), clampPriority(again.priority()), null)));
         log.warn("Task {}[{}]: {}; put back on queue '{}' (death {} of {} allowed)", m.task(), m.id(), lost.reason(), d.queue(),
                 deaths, options.workerLostLimit() - 1);
-        finish(null, d, true);
+        settle(d, true, null, Continuations.After.NONE, new Publication(d.queue(),
+                new BrokerMessage(again.id(), MessageCodec.encode(again), clampPriority(again.priority()), null)));
         return true;
     }
 
-    /** Publishes the next attempt, or gives up; returns the state to record (RETRY or FAILURE). */
-    private TaskResult retry(Delivery d, TaskMessage m, Outcome.RetryLater r, int maxRetries, Instant now) {
+    /** The state to record for a retry (RETRY, or FAILURE when retries are used up) and the next attempt's message (or null). */
+    private record Retried(TaskResult result, Publication next) {
+    }
+
+    private Retried retry(Delivery d, TaskMessage m, Outcome.RetryLater r, int maxRetries, Instant now) {
         if (m.retries() >= maxRetries) {
             ExceptionInfo exc = r.cause() != null ? r.cause() : ExceptionInfo.of("MaxRetriesExceededError",
                     "celery.exceptions", "Can't retry " + m.task() + "[" + m.id() + "] args:" + m.args() + " kwargs:" + m.kwargs());
             log.error("Task {}[{}] failed after {} retries: {}", m.task(), m.id(), m.retries(), exc.summary());
-            return fail(d, m, exc, now);
+            return new Retried(fail(d, m, exc, now), null);
         }
         TaskMessage next = m.withRetry(m.retries() + 1, r.eta());
-        // Publish the next attempt before this one is acked: a crash in between runs it twice, never zero times.
-        persist("publish retry of " + m, () -> broker.publish(d.queue(),
-                new BrokerMessage(next.id(), MessageCodec.encode(next), clampPriority(next.priority()), r.eta())));
         stats.retried.incrementAndGet();
         events.retried(m, r.cause());
         log.info("Task {}[{}] retry {}/{} in {} ms{}", m.task(), m.id(), m.retries() + 1, maxRetries,
                 Duration.between(now, r.eta()).toMillis(), r.cause() == null ? "" : ": " + r.cause().summary());
         ExceptionInfo why = r.cause() != null ? r.cause() : ExceptionInfo.of("Retry", "celery.exceptions", "retry requested");
-        return TaskResult.retry(m.id(), why);
+        // The next attempt is committed with this one's RETRY and ack, parked in the broker until its ETA.
+        return new Retried(TaskResult.retry(m.id(), why), new Publication(d.queue(),
+                new BrokerMessage(next.id(), MessageCodec.encode(next), clampPriority(next.priority()), r.eta())));
     }
 
-    /** {@code inspect active}: the tasks running now, in Celery's shape. */
-    com.fasterxml.jackson.databind.node.ArrayNode active() {
-        var out = Inspection.array();
+    /** {@code inspect active}: the tasks running now, in Celery's shape (args as reprs with {@code safe}). */
+    com.fasterxml.jackson.databind.node.ArrayNode active(boolean safe) {
+        var out = Json.NODES.arrayNode();
+        boolean acknowledged = !options.acksLate();
         for (RequestContext ctx : running.values()) {
-            out.add(Inspection.running(ctx, ctx.queue(), options.nodeName(), pool.pidOf(ctx)));
+            out.add(CeleryReplies.request(ctx.message(), ctx.queue(), options.nodeName(), ctx.deliveryCount() > 1,
+                    ctx.startedAt(), acknowledged, pool.pidOf(ctx), safe));
         }
         return out;
     }
@@ -289,36 +355,49 @@ final class RequestHandler {
         }
     }
 
-    private TaskResult withRequestFields(TaskResult r, TaskMessage m) {
-        // as Celery's result_extended: who ran it and how many retries it took; with
-        // result_extended also its name and arguments
-        com.fasterxml.jackson.databind.node.ObjectNode e = r.extra().deepCopy();
-        e.put("worker", options.nodeName());
-        e.put("retries", m.retries());
+    /**
+     * Celery's result fields beside the state: {@code group_id}, {@code parent_id}, and with
+     * {@code result_extended} {@code name}, {@code args}, {@code kwargs}, {@code queue}; Celeriac
+     * always adds who ran it and how many retries it took ({@code worker}, {@code retries}).
+     */
+    private TaskResult withRequestFields(TaskResult r, TaskMessage m, Delivery d) {
+        ObjectNode e = Json.NODES.objectNode();
+        if (r.extra().has("children")) {
+            e.set("children", r.extra().get("children"));
+        }
+        if (m.group() != null) {
+            e.put("group_id", m.group());
+        }
+        if (m.parentId() != null) {
+            e.put("parent_id", m.parentId());
+        }
         if (resultExtended) {
             e.put("name", m.task());
             e.set("args", m.args().deepCopy());
             e.set("kwargs", m.kwargs().deepCopy());
         }
-        if (m.parentId() != null) {
-            e.put("parent_id", m.parentId());
+        e.put("worker", options.nodeName());
+        e.put("retries", m.retries());
+        if (resultExtended) {
+            e.put("queue", d.queue());
         }
-        if (m.group() != null) {
-            e.put("group_id", m.group());
-        }
+        r.extra().properties().forEach(f -> {
+            if (!e.has(f.getKey())) {
+                e.set(f.getKey(), f.getValue());
+            }
+        });
         return new TaskResult(r.taskId(), r.state(), r.result(), r.traceback(), r.dateDone(), e);
     }
 
     /**
-     * Records why a message cannot be run in the dead-letter queue, with the raw payload, then
-     * stores {@code result} (may be null) and acks it.
+     * Records why a message cannot be run in the dead-letter queue, with the raw payload, and
+     * commits that with {@code result} (may be null), what the failure causes, and the ack.
      */
-    void deadLetter(Delivery d, TaskMessage m, String reason, TaskResult result) {
-        publishDeadLetter(d, m, reason);
-        finish(result, d, true);
+    void deadLetter(Delivery d, TaskMessage m, String reason, TaskResult result, Continuations.After after) {
+        settle(d, true, result, after, deadLetterRecord(d, m, reason));
     }
 
-    private void publishDeadLetter(Delivery d, TaskMessage m, String reason) {
+    private Publication deadLetterRecord(Delivery d, TaskMessage m, String reason) {
         stats.deadLettered.incrementAndGet();
         log.warn("Message {} from queue '{}' sent to dead-letter queue '{}': {}",
                 m == null ? "(undecodable)" : m.toString(), d.queue(), options.deadLetterQueue(), reason);
@@ -333,12 +412,19 @@ final class RequestHandler {
         rec.put("time", CeleryTime.format(clock.instant()));
         rec.put("delivery_count", d.deliveryCount());
         rec.put("payload", d.payload());
-        persist("dead-letter a message", () -> broker.publish(options.deadLetterQueue(),
-                new BrokerMessage(m == null ? null : m.id(), Json.write(rec), 0, null)));
+        return new Publication(options.deadLetterQueue(), new BrokerMessage(m == null ? null : m.id(), Json.write(rec), 0, null));
     }
 
-    private void finish(TaskResult result, Delivery d, boolean ack) {
-        finisher.submit(new Finisher.Completion(result, d, ack));
+    /** Hands the end of this message's handling to the finisher, as one settlement. */
+    private void settle(Delivery d, boolean ack, TaskResult result, Continuations.After after, Publication... more) {
+        List<TaskResult> rs = new java.util.ArrayList<>();
+        if (result != null) {
+            rs.add(result);
+        }
+        rs.addAll(after.effects().results());
+        List<Publication> pubs = new java.util.ArrayList<>(after.effects().publications());
+        pubs.addAll(List.of(more));
+        finisher.submit(new Settlement(d, ack, new Effects(rs, pubs, after.effects().chordSizes()), after.chordParts()));
     }
 
     private void persist(String what, Runnable op) {

@@ -176,6 +176,15 @@ final class ThreadPool implements WorkerPool {
         return abandoned.size();
     }
 
+    /** As Celery's threads pool: {@code max-concurrency} and {@code threads}. */
+    @Override
+    public Map<String, Object> celeryStats(int concurrency) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("max-concurrency", concurrency);
+        m.put("threads", concurrency);
+        return m;
+    }
+
     @Override
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>();

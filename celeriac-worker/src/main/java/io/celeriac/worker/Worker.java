@@ -68,111 +68,19 @@ public final class Worker {
         this.broker = Objects.requireNonNull(broker);
         this.app = new Celeriac(options.config(), registry, broker, results, clock);
         HealthCheckTask.register(registry, () -> app, options);
+        CeleryBuiltins.register(registry);
         this.pool = "threads".equals(options.pool()) ? new ThreadPool() : new ProcessPool(options);
         this.finisher = new Finisher(results, broker, () -> cold);
         this.revocations = new Revocations(broker, r -> terminate(r.taskId()));
         this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
-                revocations, () -> app);
+                revocations, () -> app, app.dispatch());
         this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh,
-                handler.events());
-        this.control = new ControlServer(broker, options.nodeName(), controlMethods());
-    }
-
-    /** What {@code celeriac inspect} can ask this worker, by method name (Celery's names and reply shapes). */
-    private Map<String, java.util.function.Function<com.fasterxml.jackson.databind.JsonNode, com.fasterxml.jackson.databind.JsonNode>> controlMethods() {
-        Map<String, java.util.function.Function<com.fasterxml.jackson.databind.JsonNode, com.fasterxml.jackson.databind.JsonNode>> m =
-                new java.util.LinkedHashMap<>();
-        m.put("ping", args -> io.celeriac.protocol.Json.NODES.objectNode().put("ok", "pong"));
-        m.put("stats", args -> inspectStats());
-        m.put("active", args -> handler.active());
-        m.put("reserved", args -> inspectReserved());
-        m.put("scheduled", args -> inspectScheduled());
-        m.put("registered", args -> io.celeriac.protocol.Json.toTree(registry.names().stream().sorted().toList()));
-        m.put("revoked", args -> io.celeriac.protocol.Json.toTree(revocations.knownIds()));
-        m.put("conf", args -> inspectConf());
-        // control (Celery's method and argument names, so Python's `celery control` works too)
-        m.put("shutdown", args -> {
-            Thread t = new Thread(this::shutdown, "celeriac-remote-shutdown");
-            t.setDaemon(true);
-            t.start();
-            return ok("shutting down: finishing the running tasks");
-        });
-        m.put("pool_grow", args -> ok(resize(args.path("n").asInt(1))));
-        m.put("pool_shrink", args -> ok(resize(-args.path("n").asInt(1))));
-        m.put("rate_limit", args -> {
-            String task = requireTask(args.path("task_name").asText(null));
-            String rate = args.path("rate_limit").isNull() ? "" : args.path("rate_limit").asText("");
-            handler.rateLimits.set(task, rate);
-            return ok(rate.isBlank() || RateLimits.intervalNanos(rate) == 0 ? "rate limit of " + task + " disabled"
-                    : "new rate limit set successfully: " + task + " " + rate);
-        });
-        m.put("time_limit", args -> {
-            String task = requireTask(args.path("task_name").asText(null));
-            Duration soft = io.celeriac.config.Durations.ofSeconds(args.path("soft").asDouble(0));
-            Duration hard = io.celeriac.config.Durations.ofSeconds(args.path("hard").asDouble(0));
-            if (!hard.isZero() && !soft.isZero() && soft.compareTo(hard) >= 0) {
-                throw new IllegalArgumentException("the soft limit (" + soft.toMillis() / 1000.0 + " s) must be below the hard one ("
-                        + hard.toMillis() / 1000.0 + " s)");
-            }
-            handler.limitOverrides.put(task, new TimeLimits(soft, hard));
-            return ok("time limits set successfully: " + task + " soft " + soft.toMillis() / 1000.0 + " s, hard "
-                    + hard.toMillis() / 1000.0 + " s");
-        });
-        m.put("revoke", args -> {
-            List<String> ids = new ArrayList<>();
-            com.fasterxml.jackson.databind.JsonNode id = args.path("task_id");
-            if (id.isArray()) {
-                id.forEach(i -> ids.add(i.asText()));
-            } else if (id.isTextual()) {
-                ids.add(id.asText());
-            }
-            if (ids.isEmpty()) {
-                throw new IllegalArgumentException("revoke needs a task_id");
-            }
-            boolean terminate = args.path("terminate").asBoolean(false);
-            ids.forEach(i -> app.revoke(i, terminate));
-            revocations.refresh();
-            return ok("tasks " + ids + " flagged as revoked" + (terminate ? " (terminate)" : ""));
-        });
-        m.put("add_consumer", args -> {
-            String q = args.path("queue").asText("");
-            if (q.isBlank()) {
-                throw new IllegalArgumentException("add_consumer needs a queue");
-            }
-            if (queues.contains(q)) {
-                return ok("already consuming from " + q);
-            }
-            queues.add(q);
-            log.info("{}: now consuming from queue {}", options.nodeName(), q);
-            return ok("add consumer " + q);
-        });
-        m.put("cancel_consumer", args -> {
-            String q = args.path("queue").asText("");
-            if (!queues.remove(q)) {
-                return ok("not consuming from " + q);
-            }
-            log.info("{}: no longer consuming from queue {}", options.nodeName(), q);
-            return ok("no longer consuming from " + q);
-        });
-        return m;
-    }
-
-    private static com.fasterxml.jackson.databind.node.ObjectNode ok(String what) {
-        return io.celeriac.protocol.Json.NODES.objectNode().put("ok", what);
-    }
-
-    private String requireTask(String name) {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("a task_name is needed");
-        }
-        if (registry.find(name).isEmpty()) {
-            throw new IllegalArgumentException("unknown task '" + name + "'");
-        }
-        return name;
+                handler::events);
+        this.control = new ControlServer(broker, options.nodeName(), new WorkerControl(this).methods());
     }
 
     /** pool_grow / pool_shrink: more or fewer slots (and children, in the process pool); never below one. */
-    private synchronized String resize(int delta) {
+    synchronized String resize(int delta) {
         if (delta == 0) {
             return "pool unchanged";
         }
@@ -197,64 +105,44 @@ public final class Worker {
 
     private final long startedAtMillis = System.currentTimeMillis();
 
-    private com.fasterxml.jackson.databind.node.ObjectNode inspectStats() {
-        var o = heartbeat.state("stats");
-        o.put("uptime", (System.currentTimeMillis() - startedAtMillis) / 1000);
-        o.put("prefetch_count", prefetchLimit());
-        o.put("concurrency", concurrency.get());
-        o.set("queues", io.celeriac.protocol.Json.toTree(List.copyOf(queues)));
-        var limits = o.putObject("rate_limits");
-        handler.rateLimits.intervals().forEach((task, ns) -> limits.put(task, String.format("%.3f/s", 1e9 / ns)));
-        o.put("broker", broker.describe());
-        var total = o.putObject("total");
-        new java.util.TreeMap<>(stats.total).forEach((name, n) -> total.put(name, n.get()));
-        var rusage = o.putObject("rusage");
-        rusage.put("maxrss", Math.max(0, ChildProcess.rssKib(ProcessHandle.current().pid()))); // 0 where unknown
-        return o;
+    // --- what the control table reads and changes (WorkerControl) ------------------------------------
+
+    long startedAtMillis() {
+        return startedAtMillis;
     }
 
-    /** Messages reserved ahead and not started yet (in this worker's buffer). */
-    private com.fasterxml.jackson.databind.JsonNode inspectReserved() {
-        var out = Inspection.array();
-        for (Delivery d : buffer.toArray(new Delivery[0])) {
-            try {
-                out.add(Inspection.request(io.celeriac.protocol.MessageCodec.decode(d.payload()), d.queue(), options.nodeName(),
-                        d.redelivered()));
-            } catch (RuntimeException malformed) {
-                // it goes to the dead-letter queue when its turn comes
-            }
-        }
-        return out;
+    Revocations revocations() {
+        return revocations;
     }
 
-    /**
-     * Tasks waiting for their ETA (countdown, eta, retry back-off) on this worker's queues, in
-     * Celery's shape. They wait in the broker, not in this worker, so workers sharing a queue list
-     * the same ones.
-     */
-    private com.fasterxml.jackson.databind.JsonNode inspectScheduled() {
-        var out = Inspection.array();
-        for (String q : List.copyOf(queues)) {
-            for (Broker.Scheduled s : broker.scheduled(q, 100)) {
-                try {
-                    var m = io.celeriac.protocol.MessageCodec.decode(s.payload());
-                    var o = out.addObject();
-                    o.put("eta", io.celeriac.protocol.CeleryTime.format(s.due()));
-                    o.put("priority", m.priority());
-                    o.set("request", Inspection.request(m, q, options.nodeName(), false));
-                } catch (RuntimeException malformed) {
-                    // it goes to the dead-letter queue when it comes due
-                }
-            }
-        }
-        return out;
+    /** The queues consumed now; add_consumer and cancel_consumer change this list. */
+    List<String> queues() {
+        return queues;
     }
 
-    /** The effective settings, with passwords in URLs masked. */
-    private com.fasterxml.jackson.databind.JsonNode inspectConf() {
-        var o = io.celeriac.protocol.Json.NODES.objectNode();
-        options.config().describe().forEach((k, v) -> o.put(k, io.celeriac.config.Secrets.redact(v)));
-        return o;
+    Broker broker() {
+        return broker;
+    }
+
+    Heartbeat heartbeat() {
+        return heartbeat;
+    }
+
+    RequestHandler handler() {
+        return handler;
+    }
+
+    WorkerPool pool() {
+        return pool;
+    }
+
+    int concurrency() {
+        return concurrency.get();
+    }
+
+    /** The messages reserved ahead and not started (this worker's buffer), a snapshot. */
+    List<Delivery> buffered() {
+        return List.of(buffer.toArray(new Delivery[0]));
     }
 
     private void terminate(String taskId) {
@@ -425,7 +313,7 @@ public final class Worker {
     }
 
     /** How many messages this worker may hold: its concurrency now × worker_prefetch_multiplier. */
-    private int prefetchLimit() {
+    int prefetchLimit() {
         return Math.max(1, concurrency.get()) * options.prefetchMultiplier();
     }
 

@@ -45,6 +45,9 @@ interface WorkerPool extends AutoCloseable {
 
     Map<String, Object> stats();
 
+    /** {@code stats()['pool']} in the shape of the Celery pool it stands for (prefork, threads), given the slots running now. */
+    Map<String, Object> celeryStats(int concurrency);
+
     /** pool_grow / pool_shrink: {@code delta} more (or fewer) tasks at once; the worker adds or retires slots to match. */
     default void resize(int delta) {
     }

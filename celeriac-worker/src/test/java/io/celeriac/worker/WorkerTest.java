@@ -333,7 +333,7 @@ class WorkerTest {
         assertThat(stats.get("hostname").asText()).isEqualTo("test@host");
         assertThat(stats.get("succeeded").asLong()).isEqualTo(1);
         JsonNode unknown = control.call("reboot", null, List.of("test@host"), List.of(), Duration.ofSeconds(2)).get("test@host");
-        assertThat(unknown.get("error").asText()).contains("No such control command: reboot");
+        assertThat(unknown.get("error").asText()).isEqualTo("KeyError('reboot')"); // what a Celery 5.2 worker answers
     }
 
     @Test

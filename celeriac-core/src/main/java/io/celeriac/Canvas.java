@@ -1,0 +1,91 @@
+package io.celeriac;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.protocol.Json;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Celery's canvas, built in Java: {@link #chain}, {@link #group} and {@link #chord} of
+ * {@link Signature}s, serialised exactly as Celery 5 serialises them, so a workflow built here runs
+ * on Celeriac and Python Celery workers alike. Apply one with {@link Celeriac#apply(Signature)}
+ * (or {@link Celeriac#applyGroup(Signature)} for a group).
+ *
+ * <pre>{@code
+ * AsyncResult total = app.apply(Canvas.chord(
+ *         List.of(Signature.of("add", 1, 1), Signature.of("add", 2, 2)), Signature.of("tsum")));
+ * total.get(Duration.ofSeconds(10));                                  // 6
+ * }</pre>
+ */
+public final class Canvas {
+    private Canvas() {
+    }
+
+    /** Steps run one after another; each step's result is prepended to the next one's arguments (unless it is immutable). */
+    public static Signature chain(Signature... steps) {
+        return chain(Arrays.asList(steps));
+    }
+
+    public static Signature chain(List<Signature> steps) {
+        return Signature.composite("celery.chain", "chain", tasks(steps), false);
+    }
+
+    /** Tasks run in parallel; a {@link GroupResult} gathers their results in order. */
+    public static Signature group(Signature... tasks) {
+        return group(Arrays.asList(tasks));
+    }
+
+    public static Signature group(List<Signature> tasks) {
+        return Signature.composite("celery.group", "group", tasks(tasks), false);
+    }
+
+    /**
+     * A group (the header) and a body that runs once every header task has finished, with the
+     * header's results, in order, as its first argument. A failed header task fails the body with
+     * {@code ChordError}.
+     */
+    public static Signature chord(List<Signature> header, Signature body) {
+        ObjectNode kwargs = Json.NODES.objectNode();
+        kwargs.putObject("kwargs");
+        kwargs.set("header", group(header).toJson());
+        kwargs.set("body", body.toJson());
+        return Signature.composite("celery.chord", "chord", kwargs, false);
+    }
+
+    /** Celery's {@code task.chunks(items, n)}: a group of {@code celery.starmap} tasks, each over {@code n} argument lists. */
+    public static Signature chunks(Signature task, List<? extends List<?>> items, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("chunks need a size of at least 1, got " + n);
+        }
+        ObjectNode kwargs = Json.NODES.objectNode();
+        kwargs.set("task", task.toJson());
+        kwargs.set("it", Json.toTree(items));
+        kwargs.put("n", n);
+        return Signature.composite("celery.chunks", "chunks", kwargs, true);
+    }
+
+    /** Celery's {@code task.starmap(items)}: one {@code celery.starmap} task calling {@code task(*item)} for each item. */
+    public static Signature starmap(Signature task, List<? extends List<?>> items) {
+        return mapLike("celery.starmap", "xstarmap", task, items);
+    }
+
+    /** Celery's {@code task.map(items)}: one {@code celery.map} task calling {@code task(item)} for each item. */
+    public static Signature map(Signature task, List<?> items) {
+        return mapLike("celery.map", "xmap", task, items);
+    }
+
+    private static Signature mapLike(String name, String type, Signature task, List<?> items) {
+        ObjectNode kwargs = Json.NODES.objectNode();
+        kwargs.set("task", task.toJson());
+        kwargs.set("it", Json.toTree(items));
+        return Signature.composite(name, type, kwargs, true);
+    }
+
+    private static ObjectNode tasks(List<Signature> sigs) {
+        ObjectNode kwargs = Json.NODES.objectNode();
+        ArrayNode tasks = kwargs.putArray("tasks");
+        sigs.forEach(s -> tasks.add(s.toJson()));
+        return kwargs;
+    }
+}
