@@ -114,7 +114,7 @@ final class RedisBroker implements Broker {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             long seen = wakes;
-            recoverIfDue();
+            recoverIfDue(queues);
             long now = clock.millis();
             List<String> args = new ArrayList<>(5 + queues.size());
             args.add(Long.toString(now));
@@ -165,14 +165,19 @@ final class RedisBroker implements Broker {
     }
 
     /** Dead consumers' messages go back, checked at most once a second per broker instance. */
-    private void recoverIfDue() {
+    private void recoverIfDue(List<String> queues) {
         long now = clock.millis();
         if (now < nextRecovery) {
             return;
         }
         nextRecovery = now + RECOVER_EVERY_MS;
-        redis.call("recover lapsed leases", c -> redis.script("recover", List.of(),
-                List.of(Long.toString(now), Long.toString(visibility.toMillis()))));
+        List<String> args = new ArrayList<>(4 + queues.size());
+        args.add(Long.toString(now));
+        args.add(Long.toString(visibility.toMillis()));
+        args.add(Long.toString(now + lease.toMillis()));
+        args.add(consumerId);
+        args.addAll(queues);
+        redis.call("recover lapsed leases", c -> redis.script("recover", List.of(), args));
     }
 
     @Override
@@ -333,13 +338,12 @@ final class RedisBroker implements Broker {
 
     /** The envelope of a kombu unacked entry ({@code [envelope, exchange, routing_key]}), or null. */
     static String unackedPayload(String entry) {
-        try {
-            com.fasterxml.jackson.databind.JsonNode a = io.celeriac.protocol.Json.read(entry);
-            return a.isArray() && a.size() > 0 ? io.celeriac.protocol.Json.write(a.get(0)) : null;
-        } catch (Exception notJson) {
-            return null;
-        }
+        java.util.regex.Matcher m = UNACKED_ENTRY.matcher(entry);
+        return m.matches() ? m.group(1) : null;
     }
+
+    private static final java.util.regex.Pattern UNACKED_ENTRY = java.util.regex.Pattern.compile("^\\[(.*), \"[^\"]*\", (\".*\")\\]$",
+            java.util.regex.Pattern.DOTALL);
 
     /** As Celery: a client's ETA task goes on its queue at once, where Python workers can see it too. */
     @Override

@@ -3,8 +3,12 @@
 -- Python consumer's message older than its visibility timeout) goes back to its list. Then, for
 -- every queue with parked messages and no live Celeriac consumer left, the parked messages go back
 -- to the list too, where Python workers take them. Atomic, so several workers may run it at once.
--- ARGV: now_ms, visibility_ms
+-- ARGV: now_ms, visibility_ms, lease_end_ms, consumer, queue... (the caller's: it is a live
+-- consumer of them, recorded first so that it does not hand back what it is about to take)
 local now = tonumber(ARGV[1])
+for i = 5, #ARGV do
+  redis.call('ZADD', 'celeriac.consumers.' .. ARGV[i], ARGV[3], ARGV[4])
+end
 local n = 0
 local stale = redis.call('ZRANGEBYSCORE', 'unacked_index', '-inf', (now - tonumber(ARGV[2])) / 1000, 'LIMIT', 0, 1000)
 for _, tag in ipairs(stale) do
