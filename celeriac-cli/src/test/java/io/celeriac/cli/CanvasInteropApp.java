@@ -1,0 +1,62 @@
+package io.celeriac.cli;
+
+import io.celeriac.CeleriacApp;
+import io.celeriac.TaskContext;
+import io.celeriac.TaskRegistry;
+import io.celeriac.Tasks;
+import io.celeriac.protocol.Json;
+import io.celeriac.testkit.CanvasConformanceTest;
+import redis.clients.jedis.JedisPooled;
+
+/**
+ * The canvas suite's tasks for a worker process, with the names and arguments of the Python
+ * interop app's (add, mul, tsum, fail, on_error, flaky_add, slow_add, echo), counting their runs and
+ * errbacks in the Redis hashes {@code test.runs} and {@code test.errbacks} at {@code RUNS_REDIS_URL},
+ * as the Python tasks do.
+ */
+public final class CanvasInteropApp implements CeleriacApp {
+    private static volatile JedisPooled redis;
+
+    /** The counter on the Redis at {@code url}: what the Python tasks write, read by the tests too. */
+    static CanvasConformanceTest.Counter counter(JedisPooled r) {
+        return new CanvasConformanceTest.Counter() {
+            @Override
+            public void run(String key) {
+                r.hincrBy("test.runs", key, 1);
+            }
+
+            @Override
+            public void errback(String failedTaskId, String errbackId) {
+                r.hset("test.errbacks", failedTaskId, errbackId);
+            }
+        };
+    }
+
+    @Override
+    public void register(TaskRegistry tasks) {
+        TaskRegistry suite = CanvasConformanceTest.tasks(counter(redis()));
+        suite.names().forEach(n -> tasks.register(suite.find(n).orElseThrow()));
+        tasks.register(Tasks.task("slow_add", long.class, long.class, (x, y) -> {
+            Thread.sleep(50);
+            return x + y;
+        }).params("x", "y"));
+        tasks.register(Tasks.raw("echo", ctx -> {
+            TaskContext c = TaskContext.current();
+            var o = Json.NODES.objectNode();
+            o.set("args", c.args());
+            o.set("kwargs", c.kwargs());
+            return o;
+        }));
+    }
+
+    private static JedisPooled redis() {
+        if (redis == null) {
+            synchronized (CanvasInteropApp.class) {
+                if (redis == null) {
+                    redis = new JedisPooled(java.net.URI.create(System.getenv("RUNS_REDIS_URL")));
+                }
+            }
+        }
+        return redis;
+    }
+}
