@@ -72,3 +72,16 @@ def progress(self, steps):
         time.sleep(0.2)
     time.sleep(30)  # stays in PROGRESS while the test reads it
     return steps
+
+
+@app.task(name="retry_once", bind=True, max_retries=3)
+def retry_once(self, x):
+    if self.request.retries == 0:
+        raise self.retry(countdown=5)
+    return x * 2
+
+
+@app.task(name="slow")
+def slow(seconds):
+    time.sleep(seconds)
+    return seconds

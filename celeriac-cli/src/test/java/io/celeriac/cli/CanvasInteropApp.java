@@ -40,6 +40,16 @@ public final class CanvasInteropApp implements CeleriacApp {
             Thread.sleep(50);
             return x + y;
         }).params("x", "y"));
+        tasks.register(Tasks.raw("retry_once", ctx -> { // retried once, 5 s later: a retry parked in the broker
+            if (ctx.retries() == 0) {
+                throw ctx.retry(null, java.time.Duration.ofSeconds(5));
+            }
+            return ctx.args().get(0).asLong() * 2;
+        }).maxRetries(3));
+        tasks.register(Tasks.task("slow", double.class, secs -> {
+            TaskContext.current().sleep(java.time.Duration.ofMillis((long) (secs * 1000)));
+            return secs;
+        }).params("seconds"));
         tasks.register(Tasks.raw("echo", ctx -> {
             TaskContext c = TaskContext.current();
             var o = Json.NODES.objectNode();

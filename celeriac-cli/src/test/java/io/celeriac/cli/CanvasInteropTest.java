@@ -34,65 +34,20 @@ import redis.clients.jedis.JedisPooled;
 @Tag("interop")
 @Timeout(300)
 class CanvasInteropTest {
-    static final String PYTHON = CeleryInteropTest.PYTHON;
-    static Path dir;
     static RedisServer redis;
-    static final List<Process> pythons = new ArrayList<>();
-    static final List<ChildJvm> workers = new ArrayList<>();
+    static PythonCelery fleet;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("celeriac-canvas-interop");
+        Path dir = Files.createTempDirectory("celeriac-canvas-interop");
         redis = RedisServer.start(dir.resolve("redis"), false);
-        for (String f : List.of("interop.py", "canvas_client.py", "mixed_chord.py")) {
-            try (InputStream in = CanvasInteropTest.class.getResourceAsStream("/interop/" + f)) {
-                Files.write(dir.resolve(f), in.readAllBytes());
-            }
-        }
+        fleet = new PythonCelery(dir, "interop.py", "canvas_client.py", "mixed_chord.py");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (Process p : pythons) {
-            p.destroy();
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
-        workers.forEach(ChildJvm::close);
+        fleet.close();
         redis.close();
-    }
-
-    static Process python(List<String> args, String url, Path log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(args).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("BROKER", url);
-        pb.environment().put("PYTHONPATH", dir.toString());
-        pb.environment().put("C_FORCE_ROOT", "1");
-        Process p = pb.start();
-        pythons.add(p);
-        return p;
-    }
-
-    static Process pythonWorker(String url, String queue, String name, String... extra) throws IOException {
-        List<String> args = new ArrayList<>(List.of(PYTHON, "-m", "celery", "-A", "interop", "worker", "-Q", queue, "-n", name + "@%h",
-                "--loglevel", "INFO"));
-        args.addAll(List.of(extra));
-        return python(args, url, dir.resolve(name + ".log"));
-    }
-
-    /** A Celeriac worker process running {@link CanvasInteropApp}, counting in the Redis db of {@code url}. */
-    static ChildJvm celeriacWorker(String url, String queue, String name, String... extra) throws IOException {
-        List<String> args = new ArrayList<>(List.of("worker", "--broker", url, "--app", CanvasInteropApp.class.getName(), "-Q", queue,
-                "-n", name, "--set", "worker_heartbeat_interval=0.5", "--loglevel", "INFO"));
-        args.addAll(List.of(extra));
-        ChildJvm w = ChildJvm.start(Main.class.getName(), args, Map.of("RUNS_REDIS_URL", url), dir.resolve(name + ".log"));
-        workers.add(w);
-        return w;
-    }
-
-    static JsonNode lastJsonLine(Path log) throws IOException {
-        return Json.read(Files.readString(log).lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(
-                () -> new AssertionError("no JSON line in " + log)));
     }
 
     /** Reads the counts the tasks keep in Redis, whichever language ran them. */
@@ -143,7 +98,7 @@ class CanvasInteropTest {
         protected AutoCloseable startWorker(Config config, TaskRegistry tasks) throws Exception {
             synchronized (CanvasInteropTest.class) {
                 if (!started) {
-                    pythonWorker(url(), queue(), "python-canvas", "-P", "threads", "-c", "4");
+                    fleet.pythonWorker(url(), queue(), "python-canvas", "-P", "threads", "-c", "4");
                     started = true;
                 }
             }
@@ -170,7 +125,7 @@ class CanvasInteropTest {
         protected AutoCloseable startWorker(Config config, TaskRegistry tasks) throws Exception {
             synchronized (CanvasInteropTest.class) {
                 if (!started) {
-                    celeriacWorker(url(), queue(), "celeriac-process", "-c", "2");
+                    fleet.celeriacWorker(url(), queue(), "celeriac-process", "-c", "2");
                     started = true;
                 }
             }
@@ -181,12 +136,12 @@ class CanvasInteropTest {
     @Test
     void pythonCeleryCanvasesRunOnACeleriacWorker() throws Exception {
         String url = redis.url(6);
-        ChildJvm worker = celeriacWorker(url, "celery", "celeriac-canvas", "-P", "threads", "-c", "4");
-        Path log = dir.resolve("canvas-client.log");
-        Process client = python(List.of(PYTHON, "canvas_client.py"), url, log);
+        ChildJvm worker = fleet.celeriacWorker(url, "celery", "celeriac-canvas", "-P", "threads", "-c", "4");
+        Path log = fleet.dir.resolve("canvas-client.log");
+        Process client = fleet.python(List.of(PythonCelery.PYTHON, "canvas_client.py"), url, log);
         assertThat(client.waitFor(240, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
         assertThat(client.exitValue()).as(Files.readString(log) + "\n--- worker:\n" + worker.output()).isZero();
-        JsonNode out = lastJsonLine(log);
+        JsonNode out = PythonCelery.lastJsonLine(log);
         assertThat(out.get("chain2").asInt()).isEqualTo(6);
         assertThat(out.get("chain5").asInt()).isEqualTo(1005);
         assertThat(out.get("chain5_parents")).hasSize(5);
@@ -216,14 +171,14 @@ class CanvasInteropTest {
     @Test
     void aChordWhoseHeaderRunsOnPythonAndCeleriacWorkersAtOnceCompletes() throws Exception {
         String url = redis.url(7);
-        celeriacWorker(url, "celery", "celeriac-mixed", "-P", "threads", "-c", "2");
-        pythonWorker(url, "celery", "python-mixed", "-P", "threads", "-c", "2");
+        fleet.celeriacWorker(url, "celery", "celeriac-mixed", "-P", "threads", "-c", "2");
+        fleet.pythonWorker(url, "celery", "python-mixed", "-P", "threads", "-c", "2");
         Thread.sleep(4000); // both consuming before the chord is sent
-        Path log = dir.resolve("mixed-chord.log");
-        Process client = python(List.of(PYTHON, "mixed_chord.py"), url, log);
+        Path log = fleet.dir.resolve("mixed-chord.log");
+        Process client = fleet.python(List.of(PythonCelery.PYTHON, "mixed_chord.py"), url, log);
         assertThat(client.waitFor(200, TimeUnit.SECONDS)).isTrue();
         assertThat(client.exitValue()).as(Files.readString(log)).isZero();
-        JsonNode out = lastJsonLine(log);
+        JsonNode out = PythonCelery.lastJsonLine(log);
         long expected = 0;
         for (int i = 0; i < 40; i++) {
             expected += i + 1000;

@@ -103,9 +103,11 @@ class InspectProcessTest {
         JsonNode stats = Json.read(inspect("stats", "--json").out()).get(na);
         assertThat(stats.path("pid").asLong()).isEqualTo(a.pid());
         assertThat(stats.path("uptime").asLong()).isGreaterThanOrEqualTo(0);
-        assertThat(stats.path("pool").asText()).startsWith("threads");
+        assertThat(stats.path("pool_description").asText()).startsWith("threads");
+        assertThat(stats.path("pool").path("max-concurrency").asInt()).isEqualTo(2); // Celery's shape
         assertThat(stats.path("prefetch_count").asInt()).isEqualTo(8);
-        assertThat(stats.path("broker").asText()).contains("inspect.db");
+        assertThat(stats.path("broker").path("virtual_host").asText()).contains("inspect.db");
+        assertThat(stats.path("broker").path("transport").asText()).isEqualTo("sqlite");
         assertThat(stats.path("rusage").path("maxrss").asLong()).isGreaterThan(0);
 
         b.kill9();

@@ -130,7 +130,7 @@ class RedisWorkerProcessTest {
                 // kill each incarnation well into its share, once it has taken 1,000 messages itself
                 waitFor(Duration.ofSeconds(120), () -> processedBy(j, current.pid()) >= 1000);
                 assertThat(doomed.process().isAlive()).as(doomed.output()).isTrue();
-                long inFlight = j.hlen("celeriac.unacked");
+                long inFlight = j.hlen("unacked");
                 doomed.kill9();
                 inFlightAtKills += inFlight;
                 System.out.printf("kill -9 #%d at %d results, %d messages in flight%n", kill, resultCount(j), inFlight);
@@ -143,7 +143,7 @@ class RedisWorkerProcessTest {
             long duplicates = runs.values().stream().mapToLong(v -> Long.parseLong(v) - 1).sum();
             System.out.printf("20,000 tasks, 3 kills: %d duplicate runs (in flight at the kills: %d)%n", duplicates, inFlightAtKills);
             assertThat(duplicates).isLessThanOrEqualTo(inFlightAtKills);
-            waitFor(Duration.ofSeconds(30), () -> j.hlen("celeriac.unacked") == 0 && j.llen("celery") == 0);
+            waitFor(Duration.ofSeconds(30), () -> j.hlen("unacked") == 0 && j.llen("celery") == 0);
             assertThat(survivor.process().isAlive()).as(survivor.output()).isTrue();
         }
     }
@@ -181,7 +181,7 @@ class RedisWorkerProcessTest {
             try (JedisPooled j = new JedisPooled("127.0.0.1", redis.port())) {
                 waitFor(Duration.ofSeconds(180), () -> resultCount(j) >= n + 100);
                 assertAllSucceeded(j, ids);
-                waitFor(Duration.ofSeconds(30), () -> j.hlen("celeriac.unacked") == 0 && j.llen("celery") == 0);
+                waitFor(Duration.ofSeconds(30), () -> j.hlen("unacked") == 0 && j.llen("celery") == 0);
             }
             for (ChildJvm w : List.of(a, b)) {
                 assertThat(w.process().isAlive()).as(w.output()).isTrue();

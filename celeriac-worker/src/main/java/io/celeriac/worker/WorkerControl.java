@@ -319,7 +319,7 @@ final class WorkerControl {
     private ObjectNode rateLimit(JsonNode args) {
         String task = args.path("task_name").asText(null);
         if (task == null || w.registry().find(task).isEmpty()) {
-            return error("unknown task");
+            return error("unknown task '" + task + "'");
         }
         String rate = args.path("rate_limit").isNull() ? "" : args.path("rate_limit").asText("");
         try {
@@ -334,7 +334,7 @@ final class WorkerControl {
     private ObjectNode timeLimit(JsonNode args) {
         String task = args.path("task_name").asText(null);
         if (task == null || w.registry().find(task).isEmpty()) {
-            return error("unknown task");
+            return error("unknown task '" + task + "'");
         }
         Duration soft = Durations.ofSeconds(args.path("soft").asDouble(0));
         Duration hard = Durations.ofSeconds(args.path("hard").asDouble(0));
