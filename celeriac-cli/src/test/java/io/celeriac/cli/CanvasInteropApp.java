@@ -40,6 +40,15 @@ public final class CanvasInteropApp implements CeleriacApp {
             Thread.sleep(50);
             return x + y;
         }).params("x", "y"));
+        tasks.register(Tasks.task("step", long.class, long.class, (x, y) -> { // a chain step that counts its runs
+            TaskContext ctx = TaskContext.current();
+            redis().hincrBy("test.step_runs", ctx.id(), 1);
+            if (!ctx.redelivered()) {
+                redis().hincrBy("test.first_runs", ctx.id(), 1);
+            }
+            Thread.sleep(40);
+            return x + y;
+        }).params("x", "y"));
         tasks.register(Tasks.raw("retry_once", ctx -> { // retried once, 5 s later: a retry parked in the broker
             if (ctx.retries() == 0) {
                 throw ctx.retry(null, java.time.Duration.ofSeconds(5));
