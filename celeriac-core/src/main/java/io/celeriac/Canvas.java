@@ -3,6 +3,7 @@ package io.celeriac;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.celeriac.protocol.Json;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -22,13 +23,102 @@ public final class Canvas {
     private Canvas() {
     }
 
-    /** Steps run one after another; each step's result is prepended to the next one's arguments (unless it is immutable). */
+    /**
+     * Steps run one after another; each step's result is prepended to the next one's arguments
+     * (unless it is immutable). Built as Celery's {@code chain(a, b, c)} builds it, by joining the
+     * steps with its {@code |}: a group followed by a step becomes a chord with that step as body, a
+     * step after a chord joins the chord's body, and a chain inside a chain is spliced in.
+     */
     public static Signature chain(Signature... steps) {
         return chain(Arrays.asList(steps));
     }
 
     public static Signature chain(List<Signature> steps) {
+        Signature c = rawChain(List.of());
+        for (Signature s : steps) {
+            c = pipe(c, s);
+        }
+        return c;
+    }
+
+    private static Signature rawChain(List<Signature> steps) {
         return Signature.composite("celery.chain", "chain", tasks(steps), false);
+    }
+
+    /** Celery 5.2's {@code left | right} ({@code Signature.__or__}, {@code _chain.__or__}, {@code group.__or__}, {@code _chord.__or__}). */
+    static Signature pipe(Signature left, Signature right) {
+        switch (left.kind()) {
+            case CHAIN: {
+                List<Signature> steps = new ArrayList<>(unchain(left));
+                if (right.kind() == Signature.Kind.GROUP) {
+                    Signature g = unrollGroup(right);
+                    if (steps.isEmpty()) {
+                        return g;
+                    }
+                    steps.add(g);
+                    return rawChain(steps);
+                }
+                if (right.kind() == Signature.Kind.CHAIN) {
+                    steps.addAll(unchain(right));
+                    return rawChain(steps);
+                }
+                if (!steps.isEmpty()) {
+                    Signature last = steps.get(steps.size() - 1);
+                    if (last.kind() == Signature.Kind.GROUP) {
+                        steps.set(steps.size() - 1, chord(last.tasks(), right));
+                        return rawChain(steps);
+                    }
+                    if (last.kind() == Signature.Kind.CHORD) {
+                        steps.set(steps.size() - 1, last.withBody(pipe(last.body(), right)));
+                        return rawChain(steps);
+                    }
+                }
+                steps.add(right);
+                return rawChain(steps);
+            }
+            case GROUP:
+                return chord(left.tasks(), right).withOptions(left.options());
+            case CHORD:
+                if (right.kind() != Signature.Kind.GROUP && right.kind() != Signature.Kind.CHAIN) {
+                    return left.withBody(pipe(left.body(), right));
+                }
+                return plain(left, right);
+            default:
+                return plain(left, right);
+        }
+    }
+
+    /** {@code Signature.__or__}: a two-step chain (a chain on the right spliced in, a group of one unrolled). */
+    private static Signature plain(Signature left, Signature right) {
+        List<Signature> steps = new ArrayList<>();
+        steps.add(left);
+        if (right.kind() == Signature.Kind.CHAIN) {
+            steps.addAll(unchain(right));
+        } else if (right.kind() == Signature.Kind.GROUP) {
+            steps.add(unrollGroup(right));
+        } else {
+            steps.add(right);
+        }
+        return rawChain(steps);
+    }
+
+    /** {@code unchain_tasks}: a chain's steps, each with the chain's own errbacks. */
+    private static List<Signature> unchain(Signature chain) {
+        List<Signature> steps = new ArrayList<>();
+        List<Signature> errbacks = Signature.readAll(chain.option("link_error"));
+        for (Signature t : chain.tasks()) {
+            for (Signature eb : errbacks) {
+                t = t.linkError(eb);
+            }
+            steps.add(t);
+        }
+        return steps;
+    }
+
+    /** {@code maybe_unroll_group}: a group of one is its task. */
+    private static Signature unrollGroup(Signature group) {
+        List<Signature> tasks = group.tasks();
+        return tasks.size() == 1 ? tasks.get(0) : group;
     }
 
     /** Tasks run in parallel; a {@link GroupResult} gathers their results in order. */

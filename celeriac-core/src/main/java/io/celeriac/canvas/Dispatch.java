@@ -431,8 +431,10 @@ public final class Dispatch {
                 kw.set("header", header);
                 ObjectNode body = (ObjectNode) Signature.fromJson(kw.get("body")).toJson();
                 kw.set("body", body);
-                Ref headerRes = freezeGroupTasks(header, null, body, rootId, parentId, null, null);
+                // Celery's header parts hold the body object itself, which is frozen next: theirs
+                // carry its task id, so the body is frozen first here
                 Ref bodyRes = freeze(body, id, groupId, chord, rootId, null, groupIndex);
+                Ref headerRes = freezeGroupTasks(header, null, body, rootId, parentId, null, null);
                 Ref node = bodyRes;
                 while (node.parent() != null) {
                     node = node.parent();

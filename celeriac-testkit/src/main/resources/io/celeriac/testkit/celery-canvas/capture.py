@@ -6,7 +6,7 @@ The JSON files beside this script are its output; Java golden tests read them.
 How to run (Celery 5.2.6, kombu 5.2.4, redis-py on the system Python; a
 `redis-server` binary on PATH):
 
-    cd celeriac-core/src/test/resources/celery/canvas
+    cd celeriac-testkit/src/main/resources/io/celeriac/testkit/celery-canvas
     /usr/bin/python3 capture.py            # both phases
     /usr/bin/python3 capture.py publish    # phase 1 only: no worker
     /usr/bin/python3 capture.py worker     # phase 2 only: with a real worker
