@@ -28,9 +28,15 @@ import picocli.CommandLine.Spec;
                 "  stats       pid, uptime, pool and its processes, tasks done per name, prefetch, broker, memory",
                 "  revoked     the revoked task ids a worker knows",
                 "  conf        the worker's effective settings (passwords masked)",
+                "  query_task ID...  where each task is: active or reserved, with its request",
+                "  active_queues     the queues each worker consumes",
+                "  clock       the worker's logical clock",
+                "  report      versions, platform and non-default settings",
+                "  memsample   the worker's resident memory now",
                 "Exit 0: at least one worker answered; 1: none did within the timeout; 2: bad input."})
 final class InspectCommand implements Callable<Integer> {
-    static final List<String> METHODS = List.of("ping", "active", "reserved", "scheduled", "registered", "stats", "revoked", "conf");
+    static final List<String> METHODS = List.of("ping", "active", "reserved", "scheduled", "registered", "stats", "revoked", "conf",
+            "query_task", "active_queues", "clock", "report", "memsample");
 
     @Mixin
     ConfigOptions config;
@@ -38,8 +44,13 @@ final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "METHOD", description = "ping, active, reserved, scheduled, registered, stats, revoked or conf.")
+    @Parameters(index = "0", paramLabel = "METHOD", description = "ping, active, reserved, scheduled, registered, stats, revoked, conf,"
+            + " query_task, active_queues, clock, report or memsample.")
     String method;
+
+    @Parameters(index = "1..*", paramLabel = "ARG", description = "query_task: the task ids; registered: the fields to show"
+            + " (rate_limit, time_limit, soft_time_limit, queue, priority, max_retries, acks_late, ignore_result).")
+    List<String> args = new ArrayList<>();
 
     @Mixin
     BroadcastOptions broadcast;
@@ -53,7 +64,7 @@ final class InspectCommand implements Callable<Integer> {
         Config c = config.load(Map.of());
         PrintWriter out = spec.commandLine().getOut();
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
-            Map<String, JsonNode> replies = broadcast.ask(spec, app, method, null);
+            Map<String, JsonNode> replies = broadcast.ask(spec, app, method, arguments());
             if (replies == null) {
                 return Main.FAILED;
             }
@@ -75,6 +86,27 @@ final class InspectCommand implements Callable<Integer> {
         }
     }
 
+    /** The request's arguments, as Celery's client sends them. */
+    private ObjectNode arguments() {
+        ObjectNode a = Json.NODES.objectNode();
+        switch (method) {
+            case "query_task" -> {
+                if (args.isEmpty()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "query_task needs one or more task ids");
+                }
+                args.forEach(a.putArray("ids")::add);
+            }
+            case "registered" -> args.forEach(a.putArray("taskinfoitems")::add);
+            case "conf" -> a.put("with_defaults", false);
+            default -> {
+                if (!args.isEmpty()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "inspect " + method + " takes no arguments, got " + args);
+                }
+            }
+        }
+        return a;
+    }
+
     /** Celery's layout: "-> node: OK", then the reply, indented. */
     private void print(PrintWriter out, String node, JsonNode reply) {
         if (reply != null && reply.has("error")) {
@@ -90,7 +122,7 @@ final class InspectCommand implements Callable<Integer> {
                 }
                 double nowSecs = System.currentTimeMillis() / 1000.0;
                 for (JsonNode t : reply) {
-                    String runtime = t.has("time_start")
+                    String runtime = t.hasNonNull("time_start")
                             ? String.format(" running %.1f s (pid %d)", nowSecs - t.path("time_start").asDouble(), t.path("worker_pid").asLong())
                             : "";
                     out.println("    * " + t.path("name").asText() + "[" + t.path("id").asText() + "] args=" + Json.write(t.path("args"))
@@ -107,6 +139,18 @@ final class InspectCommand implements Callable<Integer> {
                             + " args=" + Json.write(t.path("args")) + " kwargs=" + Json.write(t.path("kwargs")));
                 }
             }
+            case "query_task" -> {
+                if (reply == null || reply.isEmpty()) {
+                    out.println("    - empty -");
+                }
+                reply.properties().forEach(e -> out.println("    * " + e.getKey() + ": " + e.getValue().path(0).asText() + " "
+                        + e.getValue().path(1).path("name").asText() + " args=" + Json.write(e.getValue().path(1).path("args"))));
+            }
+            case "active_queues" -> reply.forEach(q -> out.println("    * " + q.path("name").asText() + " (exchange "
+                    + q.path("exchange").path("name").asText() + ", routing key " + q.path("routing_key").asText() + ")"));
+            case "clock" -> out.println("    clock: " + reply.path("clock").asLong());
+            case "report" -> reply.path("ok").asText().lines().forEach(l -> out.println("    " + l));
+            case "memsample" -> out.println("    " + reply.asText());
             case "registered", "revoked" -> {
                 if (reply == null || reply.isEmpty()) {
                     out.println("    - empty -");

@@ -84,6 +84,11 @@ class InspectProcessTest {
             assertThat(watch.out()).contains("WORKER", "sleep", slow.id(), "1 task running on 2 workers", "- idle -");
             CliRun human = inspect("active");
             assertThat(human.out()).contains("sleep[" + slow.id() + "] args=[3", "running");
+            CliRun where = inspect("query_task", slow.id(), "--json");
+            assertThat(Json.read(where.out()).toString()).contains("[\"active\",{\"id\":\"" + slow.id());
+            assertThat(inspect("active_queues").out()).contains("* celery (exchange celery, routing key celery)");
+            assertThat(inspect("clock").out()).contains("clock: ");
+            assertThat(inspect("query_task").code()).isEqualTo(2);
             slow.get(Duration.ofSeconds(30));
         }
 
