@@ -103,7 +103,7 @@ final class Measure {
         }
     }
 
-    private static Process startWorker(Scenario s, String queue, Path log) throws IOException {
+    static Process startWorker(Scenario s, String queue, Path log) throws IOException {
         if (s.celery()) {
             return startCelery(s, queue, log);
         }
@@ -131,6 +131,10 @@ final class Measure {
             "@app.task(name='noop')",
             "def noop(*args, **kwargs):",
             "    return None",
+            "",
+            "@app.task(name='add')",
+            "def add(x, y):",
+            "    return x + y",
             "");
 
     /** Python Celery's worker from Debian's python3-celery ({@code /usr/bin/python3 -m celery}). */
@@ -148,7 +152,7 @@ final class Measure {
     }
 
     /** Stops a worker and the processes it started (Celery's prefork children too). */
-    private static void stop(Process worker) throws InterruptedException {
+    static void stop(Process worker) throws InterruptedException {
         List<ProcessHandle> children = worker.toHandle().descendants().toList();
         worker.destroy();
         if (!worker.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {

@@ -24,6 +24,7 @@ import java.util.Map;
  *   bench/run --suite recycle  the process pool, without and with recycling every 50 tasks
  *   bench/run --suite beat     beat's firing accuracy
  *   bench/run --suite redis    on a Redis of its own: Python Celery's prefork pool, then Celeriac's pools
+ *   bench/run --suite chains   chains of 5 per second on a Redis of its own, Python Celery's worker and Celeriac's [--chains N]
  *   bench/run --tasks N --latency-tasks M --broker URL --out FILE
  * </pre>
  */
@@ -48,6 +49,10 @@ public final class Throughput {
             Files.writeString(beatOut, text);
             System.out.print(text);
             System.out.println("\nwritten to " + beatOut);
+            return;
+        }
+        if ("chains".equals(a.get("suite"))) {
+            chains(a, args, work, Integer.parseInt(a.getOrDefault("chains", "2000")));
             return;
         }
         List<Scenario> suite = new ArrayList<>();
@@ -132,6 +137,50 @@ public final class Throughput {
         if (ownRedis != null) {
             ownRedis.close();
         }
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, report.toString());
+        System.out.println("\nwritten to " + out);
+    }
+
+    /** {@code --suite chains}: chains of 5 per second on one Redis, Python Celery's worker and Celeriac's, back to back. */
+    private static void chains(Map<String, String> a, String[] args, Path work, int chains) throws Exception {
+        io.celeriac.testkit.RedisServer ownRedis = a.containsKey("broker") ? null : io.celeriac.testkit.RedisServer.start(work.resolve("redis"), false);
+        String url = ownRedis == null ? a.get("broker") : ownRedis.url(0);
+        List<Scenario> suite = List.of(
+                new Scenario("celery-prefork-2", url, "prefork", 2, 0, "add", List.of(), chains, 0, true, 0),
+                new Scenario("celeriac-process-2", url, "process", 2, 0, "add", List.of(), chains, 0),
+                new Scenario("celeriac-threads-2", url, "threads", 2, 0, "add", List.of(), chains, 0));
+        StringBuilder report = new StringBuilder();
+        report.append("# Celeriac benchmark: chains of ").append(Chains.STEPS).append('\n');
+        report.append("date:     ").append(Instant.now()).append('\n');
+        report.append("command:  bench/run ").append(String.join(" ", args)).append('\n');
+        report.append("broker:   ").append(url).append(ownRedis == null ? "" : " (a redis-server of its own)").append('\n');
+        report.append("machine:  ").append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")
+                .append(System.getProperty("java.version")).append('\n');
+        report.append("chains:   ").append(chains).append(" × add → add → add → add → add, results stored\n\n");
+        report.append(String.format("%-22s %10s %10s %9s%n", "worker", "chains/s", "steps/s", "seconds"));
+        System.out.print(report);
+        Map<String, Chains.Figures> figures = new HashMap<>();
+        for (Scenario s : suite) {
+            Chains.Figures f = Chains.run(s, work, chains);
+            figures.put(s.name(), f);
+            String line = String.format("%-22s %10.0f %10.0f %9.2f%n", s.name(), f.chainsPerSec(), f.stepsPerSec(), f.secs());
+            report.append(line);
+            System.out.print(line);
+        }
+        report.append('\n');
+        Chains.Figures celery = figures.get("celery-prefork-2");
+        for (String name : List.of("celeriac-process-2", "celeriac-threads-2")) {
+            report.append(String.format("%s vs Celery prefork -c 2: %.1fx the chains per second%n", name,
+                    figures.get(name).chainsPerSec() / celery.chainsPerSec()));
+        }
+        report.append("(default prefetch for both; the chains are sent by Celeriac's client before the worker starts;"
+                + " each later step is published by the worker, committed with the result of the step before it)\n");
+        if (ownRedis != null) {
+            ownRedis.close();
+        }
+        Path out = Path.of(a.getOrDefault("out", "bench/results/chains-"
+                + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now()) + ".txt"));
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report.toString());
         System.out.println("\nwritten to " + out);
