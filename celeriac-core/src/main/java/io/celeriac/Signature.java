@@ -322,24 +322,7 @@ public final class Signature {
 
     private Signature appendToList(String option, Signature sig) {
         ObjectNode d = dict.deepCopy();
-        ObjectNode opts = (ObjectNode) d.get("options");
-        JsonNode cur = opts.get(option);
-        ArrayNode list;
-        if (cur instanceof ArrayNode a) {
-            list = a;
-        } else {
-            list = Json.NODES.arrayNode();
-            if (cur != null && !cur.isNull()) {
-                list.add(cur);
-            }
-            opts.set(option, list);
-        }
-        for (JsonNode existing : list) {
-            if (existing.equals(sig.dict)) {
-                return new Signature(d); // Celery adds a callback once
-            }
-        }
-        list.add(sig.dict.deepCopy());
+        io.celeriac.canvas.OptionLists.append((ObjectNode) d.get("options"), option, sig.dict); // Celery adds a callback once
         return new Signature(d);
     }
 

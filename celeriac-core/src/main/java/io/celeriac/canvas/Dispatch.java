@@ -707,42 +707,14 @@ public final class Dispatch {
     }
 
     private static void extendList(ObjectNode sig, String option, JsonNode values) {
+        ArrayNode l = OptionLists.of((ObjectNode) sig.get("options"), option);
         for (JsonNode v : list(values)) {
-            ObjectNode opts = (ObjectNode) sig.get("options");
-            JsonNode cur = opts.get(option);
-            ArrayNode l;
-            if (cur instanceof ArrayNode a) {
-                l = a;
-            } else {
-                l = Json.NODES.arrayNode();
-                if (cur != null && !cur.isNull()) {
-                    l.add(cur);
-                }
-                opts.set(option, l);
-            }
             l.add(v.deepCopy());
         }
     }
 
     private static void appendList(ObjectNode sig, String option, JsonNode value) {
-        ObjectNode opts = (ObjectNode) sig.get("options");
-        JsonNode cur = opts.get(option);
-        ArrayNode l;
-        if (cur instanceof ArrayNode a) {
-            l = a;
-        } else {
-            l = Json.NODES.arrayNode();
-            if (cur != null && !cur.isNull()) {
-                l.add(cur);
-            }
-            opts.set(option, l);
-        }
-        for (JsonNode existing : l) {
-            if (existing.equals(value)) {
-                return;
-            }
-        }
-        l.add(value.deepCopy());
+        OptionLists.append((ObjectNode) sig.get("options"), option, value);
     }
 
     /** A value as a list: an array as it is, null as null, anything else as a list of one. */

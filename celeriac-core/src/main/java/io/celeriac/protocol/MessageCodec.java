@@ -19,14 +19,19 @@ public final class MessageCodec {
     }
 
     public static String encode(TaskMessage m) {
+        ObjectNode out = Json.NODES.objectNode();
+        out.put("body", Base64.getEncoder().encodeToString(body(m).getBytes(StandardCharsets.UTF_8)));
+        out.setAll(m.envelope());
+        return Json.write(out);
+    }
+
+    /** The body's JSON text: {@code [args, kwargs, embed]}. */
+    private static String body(TaskMessage m) {
         ArrayNode body = Json.NODES.arrayNode();
         body.add(m.argsNode());
         body.add(m.kwargsNode());
         body.add(m.embedNode());
-        ObjectNode out = Json.NODES.objectNode();
-        out.put("body", Base64.getEncoder().encodeToString(Json.write(body).getBytes(StandardCharsets.UTF_8)));
-        out.setAll(m.envelope());
-        return Json.write(out);
+        return Json.write(body);
     }
 
     /**
@@ -35,12 +40,8 @@ public final class MessageCodec {
      * whose first argument is the header's results, filled in inside Redis.
      */
     public static String encodePlain(TaskMessage m) {
-        ArrayNode body = Json.NODES.arrayNode();
-        body.add(m.argsNode());
-        body.add(m.kwargsNode());
-        body.add(m.embedNode());
         ObjectNode out = Json.NODES.objectNode();
-        out.put("body", Json.write(body));
+        out.put("body", body(m));
         ObjectNode env = m.envelope().deepCopy();
         ((ObjectNode) env.get("properties")).remove("body_encoding");
         out.setAll(env);

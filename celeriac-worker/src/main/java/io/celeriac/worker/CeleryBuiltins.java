@@ -89,19 +89,11 @@ final class CeleryBuiltins {
     }
 
     /** {@code chunks.apply_chunks}: a group of {@code celery.starmap} tasks over parts of {@code n} items; returns the group. */
+    @SuppressWarnings("unchecked")
     private static Object chunks(TaskContext ctx) {
-        ObjectNode kwargs = Json.NODES.objectNode();
-        kwargs.set("task", require(ctx, 0, "task"));
-        kwargs.set("it", require(ctx, 1, "it"));
-        kwargs.set("n", require(ctx, 2, "n"));
-        ObjectNode d = Json.NODES.objectNode();
-        d.put("task", "celery.chunks");
-        d.putArray("args");
-        d.set("kwargs", kwargs);
-        d.putObject("options");
-        d.put("subtask_type", "chunks");
-        d.put("immutable", true);
-        return ctx.app().applyGroup(Signature.fromJson(d)).id();
+        List<List<?>> items = Json.MAPPER.convertValue(require(ctx, 1, "it"), List.class);
+        return ctx.app().applyGroup(io.celeriac.Canvas.chunks(Signature.fromJson(require(ctx, 0, "task")), items,
+                require(ctx, 2, "n").asInt())).id();
     }
 
     /** {@code accumulate(*args, index=None)}: the arguments, or the one at {@code index}. */
