@@ -64,6 +64,7 @@ class WorkerTest {
                 return child.id();
             }))
             .register(Tasks.task("quiet", () -> "not stored").ignoreResult(true))
+            .register(Tasks.raw("echo", ctx -> ctx.args()))
             .register(Tasks.task("soft", () -> {
                 try {
                     TaskContext.current().sleep(Duration.ofSeconds(10));
@@ -107,7 +108,10 @@ class WorkerTest {
     }
 
     private Worker start(int concurrency, int prefetch) {
-        Config c = config(concurrency, prefetch);
+        return start(config(concurrency, prefetch));
+    }
+
+    private Worker start(Config c) {
         client = Celeriac.open(c, registry);
         worker = new Worker(WorkerOptions.from(c), registry, client.broker(), client.results(), Clock.systemUTC());
         worker.start();
@@ -124,6 +128,29 @@ class WorkerTest {
         if (client != null) {
             client.close();
         }
+    }
+
+    @Test
+    void floatsKeepTheirTypeThroughArgumentsAndResults() throws Exception {
+        start(1, 1);
+        JsonNode back = client.send("echo", 1.0, -0.0, 2.5, 3, Double.NaN).get(WAIT);
+        assertThat(Json.write(back)).isEqualTo("[1.0,-0.0,2.5,3,NaN]"); // as Python writes them
+    }
+
+    @Test
+    void withResultExtendedAResultRecordsNameArgumentsWorkerRetriesAndQueue() throws Exception {
+        Config c = Config.builder().set(Settings.BROKER_URL, url).set(Settings.WORKER_HOSTNAME, "test@host")
+                .set(Settings.WORKER_POOL, "threads").set(Settings.RESULT_EXTENDED, true).build();
+        start(c);
+        AsyncResult r = client.send("add", List.of(2), Map.of("y", 3), SendOptions.NONE);
+        assertThat(r.get(WAIT).asInt()).isEqualTo(5);
+        var extra = r.meta().orElseThrow().extra();
+        assertThat(extra.path("name").asText()).isEqualTo("add");
+        assertThat(extra.path("args").toString()).isEqualTo("[2]");
+        assertThat(extra.path("kwargs").toString()).isEqualTo("{\"y\":3}");
+        assertThat(extra.path("worker").asText()).isEqualTo("test@host");
+        assertThat(extra.path("retries").asInt()).isZero();
+        assertThat(extra.path("queue").asText()).isEqualTo("celery");
     }
 
     @Test
