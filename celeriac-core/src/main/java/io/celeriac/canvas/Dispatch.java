@@ -1,5 +1,7 @@
 package io.celeriac.canvas;
 
+import static io.celeriac.canvas.SigJson.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,19 +9,12 @@ import io.celeriac.Signature;
 import io.celeriac.TaskDefinition;
 import io.celeriac.TaskOptions;
 import io.celeriac.TaskRegistry;
-import io.celeriac.config.Durations;
-import io.celeriac.protocol.CeleryTime;
 import io.celeriac.protocol.Json;
-import io.celeriac.protocol.MessageCodec;
 import io.celeriac.protocol.TaskMessage;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Publication;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,6 +38,8 @@ public final class Dispatch {
     private final Clock clock;
     private final Supplier<String> ids;
     private final boolean etaOnQueue;
+    private final Freezer freezer;
+    private final Sender sender;
 
     /**
      * @param taskOptions  a task's own options (queue, priority, ignore_result) by name, or null when unknown here
@@ -57,6 +54,13 @@ public final class Dispatch {
         this.clock = clock;
         this.ids = ids;
         this.etaOnQueue = etaOnQueue;
+        this.freezer = new Freezer(ids);
+        this.sender = new Sender(taskOptions, defaultQueue, clock, ids, etaOnQueue);
+    }
+
+    /** The one conversion from a task message to what a broker stores. */
+    public BrokerMessage toBroker(TaskMessage m) {
+        return sender.toBroker(m);
     }
 
     public static Dispatch of(TaskRegistry registry, String defaultQueue, Clock clock, boolean etaOnQueue) {
@@ -75,11 +79,11 @@ public final class Dispatch {
 
     /** Messages and chord sizes an application of signatures produced, in order, and what it added to its parent's children. */
     public static final class Plan {
-        private final Parent parent;
-        private final List<Publication> publications = new ArrayList<>();
-        private final Map<String, Integer> chordSizes = new java.util.LinkedHashMap<>();
-        private final List<Ref> trail = new ArrayList<>();
-        private final List<TaskMessage> messages = new ArrayList<>();
+        final Parent parent;
+        final List<Publication> publications = new ArrayList<>();
+        final Map<String, Integer> chordSizes = new java.util.LinkedHashMap<>();
+        final List<Ref> trail = new ArrayList<>();
+        final List<TaskMessage> messages = new ArrayList<>();
 
         public Plan(Parent parent) {
             this.parent = parent;
@@ -136,7 +140,7 @@ public final class Dispatch {
     /** {@code Signature.apply_async}: merge the partial arguments and options, then send. */
     private Ref applyTask(Plan p, ObjectNode sig, ArrayNode args, ObjectNode kwargs, ObjectNode options, boolean trail) {
         ObjectNode merged = merge(sig, args, kwargs, options);
-        return send(p, sig.get("task").asText(), (ArrayNode) merged.get("args"), (ObjectNode) merged.get("kwargs"),
+        return sender.send(p, sig.get("task").asText(), (ArrayNode) merged.get("args"), (ObjectNode) merged.get("kwargs"),
                 (ObjectNode) merged.get("options"), trail);
     }
 
@@ -188,16 +192,16 @@ public final class Dispatch {
         opts.remove("group_index");
         List<JsonNode> tasks = new ArrayList<>();
         sig.get("kwargs").get("tasks").forEach(tasks::add);
-        Steps steps = prepareSteps(args, kwargs, tasks, rootId, parentId, linkError, taskId, groupId, chord, groupIndex, true);
-        if (steps.tasks.isEmpty()) {
+        Freezer.Steps steps = freezer.prepareSteps(args, kwargs, tasks, rootId, parentId, linkError, taskId, groupId, chord, groupIndex, true);
+        if (steps.tasks().isEmpty()) {
             return null;
         }
         if (link != null) {
-            extendList(steps.tasks.get(0), "link", link);
+            extendList(steps.tasks().get(0), "link", link);
         }
-        ObjectNode first = steps.tasks.remove(steps.tasks.size() - 1);
+        ObjectNode first = steps.tasks().remove(steps.tasks().size() - 1);
         ArrayNode rest = Json.NODES.arrayNode();
-        steps.tasks.forEach(rest::add);
+        steps.tasks().forEach(rest::add);
         JsonNode existing = opts.get("chain");
         if (existing != null && existing.isArray()) {
             ArrayNode joined = existing.deepCopy();
@@ -206,71 +210,7 @@ public final class Dispatch {
         }
         opts.set("chain", rest);
         apply(p, first, null, null, opts, trail);
-        return steps.results.get(0);
-    }
-
-    private record Steps(List<ObjectNode> tasks, List<Ref> results) {
-    }
-
-    /** Celery's {@code prepare_steps}: returns the steps last-first, each frozen, and their results (the last step's first). */
-    private Steps prepareSteps(ArrayNode args, ObjectNode kwargs, List<JsonNode> input, String rootId, String parentId,
-                               JsonNode linkError, String lastTaskId, String groupId, JsonNode chordBody, Integer groupIndex,
-                               boolean clone) {
-        Deque<JsonNode> steps = new ArrayDeque<>(input);
-        ObjectNode prevTask = null;
-        Ref prevRes = null;
-        List<ObjectNode> tasks = new ArrayList<>();
-        List<Ref> results = new ArrayList<>();
-        int i = 0;
-        while (!steps.isEmpty()) {
-            ObjectNode task = (ObjectNode) steps.removeLast();
-            boolean isFirst = steps.isEmpty();
-            boolean isLast = i == 0;
-            task = (ObjectNode) Signature.fromJson(task).toJson(); // normalised (missing keys filled in)
-            if (kindOf(task) == Signature.Kind.GROUP) {
-                task = maybeUnrollGroup(task);
-            }
-            if (isFirst) { // the chain's partial arguments go to its first step
-                task = cloneWith(task, args, kwargs);
-            }
-            if (kindOf(task) == Signature.Kind.CHAIN) {
-                task.get("kwargs").get("tasks").forEach(steps::addLast);
-                continue;
-            }
-            if (kindOf(task) == Signature.Kind.GROUP && prevTask != null) {
-                tasks.remove(tasks.size() - 1);
-                results.remove(results.size() - 1);
-                ObjectNode c = chordOf(task, prevTask);
-                ((ObjectNode) c.get("options")).put("task_id", prevRes.id());
-                if (rootId != null) {
-                    ((ObjectNode) c.get("options")).put("root_id", rootId);
-                }
-                task = c;
-            }
-            Ref res = isLast ? freeze(task, lastTaskId, groupId, chordBody, rootId, null, groupIndex)
-                    : freeze(task, null, null, null, rootId, null, null);
-            i++;
-            if (prevTask != null && prevRes != null && prevRes.parent() == null) {
-                prevRes.parent(res);
-            }
-            if (linkError != null) {
-                for (JsonNode eb : list(linkError)) {
-                    linkError(task, eb);
-                }
-            }
-            tasks.add(task);
-            results.add(res);
-            prevTask = task;
-            prevRes = res;
-            if (kindOf(task) == Signature.Kind.CHORD) {
-                Ref node = res;
-                while (node.parent() != null) {
-                    node = node.parent();
-                }
-                prevRes = node;
-            }
-        }
-        return new Steps(tasks, results);
+        return steps.results().get(0);
     }
 
     /** {@code group.apply_async}: freeze the members with the group's id, then send each (the last after its chord size). */
@@ -283,7 +223,7 @@ public final class Dispatch {
         }
         ArrayNode members = (ArrayNode) sig.get("kwargs").get("tasks");
         if (members.isEmpty()) {
-            return freeze(sig, null, null, null, null, null, null);
+            return freezer.freeze(sig, null, null, null, null, null, null);
         }
         ObjectNode opts = ((ObjectNode) sig.get("options")).deepCopy();
         opts.setAll(options);
@@ -299,7 +239,7 @@ public final class Dispatch {
         for (int i = 0; i < prepared.size(); i++) {
             ObjectNode member = prepared.get(i);
             JsonNode chordObj = chord != null ? chord : nullToNone(member.get("options").get("chord"));
-            chordSize += descend(member);
+            chordSize += Freezer.descend(member);
             if (chordObj != null && i == prepared.size() - 1) {
                 p.chordSizes.put(groupId, chordSize);
             }
@@ -323,7 +263,7 @@ public final class Dispatch {
             if (kindOf(task) == Signature.Kind.GROUP) {
                 prepare((ArrayNode) task.get("kwargs").get("tasks"), groupId, rootId, out, refs);
             } else {
-                refs.add(freeze(task, null, groupId, null, rootId, null, null));
+                refs.add(freezer.freeze(task, null, groupId, null, rootId, null, null));
                 out.add(task);
             }
         }
@@ -349,10 +289,10 @@ public final class Dispatch {
         ObjectNode runOpts = merged.deepCopy();
         runOpts.remove("task_id");
         ((ObjectNode) body.get("options")).setAll(runOpts.deepCopy());
-        Ref bodyRes = freeze(body, taskId, null, null, rootId, null, null);
+        Ref bodyRes = freezer.freeze(body, taskId, null, null, rootId, null, null);
         runOpts.remove("chain");
         runOpts.remove("chord");
-        Ref headerRes = freezeGroupTasks(header, groupId, body, rootId, null, null);
+        Ref headerRes = freezer.freezeGroupTasks(header, groupId, body, rootId, null, null);
         if (!header.get("kwargs").get("tasks").isEmpty()) {
             ObjectNode headerOpts = runOpts.deepCopy();
             headerOpts.put("task_id", groupId);
@@ -370,391 +310,5 @@ public final class Dispatch {
             root.parent(headerRes);
         }
         return bodyRes;
-    }
-
-    /** A chord's header as a group signature (Celery keeps it as a list until the chord is frozen). */
-    private static ObjectNode headerGroup(JsonNode header) {
-        Signature h = Signature.fromJson(header);
-        ObjectNode g = h.kind() == Signature.Kind.GROUP ? h.toJson() : io.celeriac.Canvas.group(List.of(h)).toJson();
-        return g;
-    }
-
-    /** {@code chunks.group()}: a group of {@code celery.starmap} signatures over parts of {@code n} items. */
-    private static ObjectNode chunksGroup(ObjectNode sig) {
-        ObjectNode kw = (ObjectNode) sig.get("kwargs");
-        int n = Math.max(1, kw.path("n").asInt(1));
-        ArrayNode tasks = Json.NODES.arrayNode();
-        ArrayNode part = null;
-        for (JsonNode item : kw.get("it")) {
-            if (part == null || part.size() == n) {
-                ObjectNode k = Json.NODES.objectNode();
-                k.set("task", kw.get("task").deepCopy());
-                part = k.putArray("it");
-                ObjectNode d = tasks.addObject();
-                d.put("task", "celery.starmap");
-                d.putArray("args");
-                d.set("kwargs", k);
-                d.putObject("options");
-                d.put("subtask_type", "xstarmap");
-                d.put("immutable", true);
-            }
-            part.add(item.deepCopy());
-        }
-        ObjectNode g = io.celeriac.Canvas.group(Signature.readAll(tasks)).toJson();
-        ((ObjectNode) g.get("options")).setAll(((ObjectNode) sig.get("options")).deepCopy());
-        return g;
-    }
-
-    // --- freezing --------------------------------------------------------------------------------------
-
-    /** {@code freeze()} of any signature: gives it (and its parts) ids and links, in place; returns its result. */
-    private Ref freeze(ObjectNode sig, String id, String groupId, JsonNode chord, String rootId, String parentId,
-                       Integer groupIndex) {
-        switch (kindOf(sig)) {
-            case GROUP:
-                return freezeGroupTasks(sig, groupId != null ? groupId : null, chord, rootId, parentId, groupIndex, id);
-            case CHAIN: {
-                List<JsonNode> tasks = new ArrayList<>();
-                sig.get("kwargs").get("tasks").forEach(tasks::add);
-                Steps s = prepareSteps((ArrayNode) sig.get("args"), (ObjectNode) ((ObjectNode) sig.get("kwargs").deepCopy())
-                        .without("tasks"), tasks, rootId, parentId, null, id, groupId, chord, groupIndex, false);
-                ArrayNode frozen = Json.NODES.arrayNode();
-                for (int i = s.tasks.size() - 1; i >= 0; i--) {
-                    frozen.add(s.tasks.get(i));
-                }
-                ((ObjectNode) sig.get("kwargs")).set("tasks", frozen);
-                return s.results.isEmpty() ? Ref.task(id != null ? id : ids.get()) : s.results.get(0);
-            }
-            case CHORD: {
-                ObjectNode kw = (ObjectNode) sig.get("kwargs");
-                ObjectNode header = headerGroup(kw.get("header"));
-                kw.set("header", header);
-                ObjectNode body = (ObjectNode) Signature.fromJson(kw.get("body")).toJson();
-                kw.set("body", body);
-                // Celery's header parts hold the body object itself, which is frozen next: theirs
-                // carry its task id, so the body is frozen first here
-                Ref bodyRes = freeze(body, id, groupId, chord, rootId, null, groupIndex);
-                Ref headerRes = freezeGroupTasks(header, null, body, rootId, parentId, null, null);
-                Ref node = bodyRes;
-                while (node.parent() != null) {
-                    node = node.parent();
-                }
-                node.parent(headerRes);
-                ((ObjectNode) sig.get("options")).put("task_id", headerRes.id());
-                return bodyRes;
-            }
-            default: {
-                ObjectNode opts = (ObjectNode) sig.get("options");
-                String tid = text(opts.get("task_id"));
-                if (tid == null) {
-                    tid = id != null ? id : ids.get();
-                    opts.put("task_id", tid);
-                }
-                if (rootId != null) {
-                    opts.put("root_id", rootId);
-                }
-                if (parentId != null) {
-                    opts.put("parent_id", parentId);
-                }
-                if (!opts.has("reply_to")) {
-                    opts.put("reply_to", TaskMessage.replyToId());
-                }
-                if (groupId != null && !opts.has("group_id")) {
-                    opts.put("group_id", groupId);
-                }
-                if (chord != null) {
-                    opts.set("chord", chord.deepCopy());
-                }
-                if (groupIndex != null) {
-                    opts.put("group_index", groupIndex);
-                }
-                return Ref.task(tid);
-            }
-        }
-    }
-
-    private Ref freezeGroupTasks(ObjectNode group, String groupId, JsonNode chord, String rootId, String parentId, Integer groupIndex) {
-        return freezeGroupTasks(group, groupId, chord, rootId, parentId, groupIndex, null);
-    }
-
-    /** {@code group._freeze_group_tasks}: the group's id, then every member (nested groups unrolled) frozen in order with its index. */
-    private Ref freezeGroupTasks(ObjectNode group, String groupId, JsonNode chord, String rootId, String parentId,
-                                 Integer groupIndex, String id) {
-        ObjectNode opts = (ObjectNode) group.get("options");
-        String gid = text(opts.get("task_id"));
-        if (gid == null) {
-            gid = groupId != null ? groupId : id != null ? id : ids.get();
-            opts.put("task_id", gid);
-        }
-        if (groupId != null) {
-            opts.put("group_id", groupId);
-        }
-        if (chord != null) {
-            opts.set("chord", chord.deepCopy());
-        }
-        if (groupIndex != null) {
-            opts.put("group_index", groupIndex);
-        }
-        if (!opts.has("root_id")) {
-            opts.put("root_id", rootId);
-        }
-        rootId = text(opts.get("root_id"));
-        if (!opts.has("parent_id")) {
-            opts.put("parent_id", parentId);
-        }
-        parentId = text(opts.get("parent_id"));
-        Deque<JsonNode> stack = new ArrayDeque<>();
-        group.get("kwargs").get("tasks").forEach(stack::addLast);
-        ArrayNode newTasks = Json.NODES.arrayNode();
-        List<Ref> results = new ArrayList<>();
-        int index = 0;
-        while (!stack.isEmpty()) {
-            ObjectNode task = (ObjectNode) Signature.fromJson(stack.removeFirst()).toJson();
-            if (kindOf(task) == Signature.Kind.GROUP) {
-                for (JsonNode t : task.get("kwargs").get("tasks")) {
-                    stack.addFirst(t); // Celery's extendleft: a nested group's tasks come first, in reverse
-                }
-            } else {
-                results.add(freeze(task, null, groupId, chord, rootId, parentId, index));
-                newTasks.add(task);
-                index++;
-            }
-        }
-        ((ObjectNode) group.get("kwargs")).set("tasks", newTasks);
-        return Ref.group(gid, results);
-    }
-
-    /** {@code chord._descend}: how many results a member adds to a chord's header. */
-    private static int descend(JsonNode sig) {
-        Signature s = Signature.fromJson(sig);
-        switch (s.kind()) {
-            case GROUP: {
-                int n = 0;
-                for (JsonNode t : sig.get("kwargs").get("tasks")) {
-                    n += descend(t);
-                }
-                return n;
-            }
-            case CHAIN: {
-                ArrayNode tasks = (ArrayNode) sig.get("kwargs").get("tasks");
-                for (int i = tasks.size() - 1; i >= 0; i--) {
-                    int n = descend(tasks.get(i));
-                    if (n > 0) {
-                        return n;
-                    }
-                }
-                return 0;
-            }
-            case CHORD:
-                return descend(sig.get("kwargs").get("body"));
-            default:
-                return 1;
-        }
-    }
-
-    // --- sending ---------------------------------------------------------------------------------------
-
-    /** {@code app.send_task}: one protocol-2 message from a task name, arguments and Celery's options. */
-    private Ref send(Plan p, String name, ArrayNode args, ObjectNode kwargs, ObjectNode o, boolean trail) {
-        TaskOptions defaults = taskOptions.apply(name);
-        String id = text(o.get("task_id"));
-        if (id == null) {
-            id = ids.get();
-        }
-        String rootId = text(o.get("root_id"));
-        String parentId = text(o.get("parent_id"));
-        if (p.parent != null) {
-            if (rootId == null) {
-                rootId = p.parent.rootId() != null ? p.parent.rootId() : p.parent.id();
-            }
-            if (parentId == null) {
-                parentId = p.parent.id();
-            }
-        }
-        String queue = text(o.get("queue"));
-        if (queue == null) {
-            queue = text(o.get("routing_key"));
-        }
-        if (queue == null && defaults != null) {
-            queue = defaults.queue();
-        }
-        if (queue == null) {
-            queue = defaultQueue;
-        }
-        Integer priority = o.path("priority").canConvertToInt() ? o.get("priority").intValue() : null;
-        if (priority == null && defaults != null) {
-            priority = defaults.priority();
-        }
-        Instant now = clock.instant();
-        Instant eta = null;
-        JsonNode countdown = o.get("countdown");
-        if (countdown != null && countdown.isNumber() && countdown.doubleValue() > 0) {
-            eta = now.plus(Durations.ofSeconds(countdown.doubleValue()));
-        } else if (o.hasNonNull("eta")) {
-            eta = CeleryTime.parse(o.get("eta").asText());
-        }
-        Instant expires = null;
-        JsonNode exp = o.get("expires");
-        if (exp != null && exp.isNumber()) {
-            expires = now.plus(Durations.ofSeconds(exp.doubleValue()));
-        } else if (exp != null && exp.isTextual()) {
-            expires = CeleryTime.parse(exp.asText());
-        }
-        boolean ignore = o.hasNonNull("ignore_result") ? o.get("ignore_result").asBoolean()
-                : defaults != null && defaults.ignoreResult();
-        TaskMessage.Builder b = TaskMessage.builder(name).id(id).args(args).kwargs(kwargs).queue(queue)
-                .priority(priority == null ? 0 : priority).eta(eta).expires(expires).ignoreResult(ignore)
-                .rootId(rootId).parentId(parentId).group(text(o.get("group_id")))
-                .groupIndex(o.path("group_index").canConvertToInt() ? o.get("group_index").intValue() : null)
-                .retries(o.path("retries").asInt(0))
-                .shadow(text(o.get("shadow")))
-                .replyTo(text(o.get("reply_to")))
-                .embed(list(nullToNone(o.get("link"))), list(nullToNone(o.get("link_error"))), nullToNone(o.get("chain")),
-                        nullToNone(o.get("chord")));
-        JsonNode hard = o.get("time_limit");
-        JsonNode soft = o.get("soft_time_limit");
-        if ((hard != null && hard.isNumber()) || (soft != null && soft.isNumber())) {
-            b.timeLimit(hard != null && hard.isNumber() ? hard.doubleValue() : null, soft != null && soft.isNumber() ? soft.doubleValue() : null);
-        }
-        JsonNode headers = o.get("headers");
-        if (headers != null && headers.isObject()) {
-            headers.properties().forEach(e -> b.header(e.getKey(), e.getValue()));
-        }
-        TaskMessage m = b.build();
-        p.messages.add(m);
-        p.publications.add(new Publication(queue, toBroker(m)));
-        Ref ref = Ref.task(id);
-        if (trail) {
-            p.trail.add(ref);
-        }
-        return ref;
-    }
-
-    /** The one conversion from a task message to what a broker stores. */
-    public BrokerMessage toBroker(TaskMessage m) {
-        Instant eta = etaOnQueue ? null : m.eta().orElse(null);
-        return new BrokerMessage(m.id(), MessageCodec.encode(m), Math.max(0, Math.min(9, m.priority())), eta);
-    }
-
-    // --- small helpers ---------------------------------------------------------------------------------
-
-    private static Signature.Kind kindOf(JsonNode sig) {
-        return Signature.fromJson(sig).kind();
-    }
-
-    /** A group of one is its task (Celery's {@code maybe_unroll_group}). */
-    private static ObjectNode maybeUnrollGroup(ObjectNode group) {
-        ArrayNode tasks = (ArrayNode) group.get("kwargs").get("tasks");
-        return tasks.size() == 1 ? (ObjectNode) Signature.fromJson(tasks.get(0)).toJson() : group;
-    }
-
-    /** {@code sig.clone(args, kwargs)}: a copy with the partial arguments merged. */
-    private static ObjectNode cloneWith(ObjectNode sig, ArrayNode args, ObjectNode kwargs) {
-        ObjectNode copy = sig.deepCopy();
-        if (copy.path("immutable").asBoolean(false)) {
-            return copy;
-        }
-        if (args != null && !args.isEmpty()) {
-            copy.set("args", concat(args, (ArrayNode) copy.get("args")));
-        }
-        if (kwargs != null && !kwargs.isEmpty() && kindOf(copy) == Signature.Kind.TASK) {
-            ((ObjectNode) copy.get("kwargs")).setAll(kwargs.deepCopy());
-        }
-        return copy;
-    }
-
-    /** {@code sig.clone(**options)}: a copy with the options merged (a set group_id kept). */
-    private static ObjectNode cloneWithOptions(ObjectNode sig, ObjectNode options) {
-        ObjectNode copy = sig.deepCopy();
-        ObjectNode opts = (ObjectNode) copy.get("options");
-        options.properties().forEach(e -> {
-            if (!("group_id".equals(e.getKey()) && opts.has("group_id"))) {
-                opts.set(e.getKey(), e.getValue().deepCopy());
-            }
-        });
-        return copy;
-    }
-
-    private static ObjectNode chordOf(ObjectNode header, ObjectNode body) {
-        ObjectNode kwargs = Json.NODES.objectNode();
-        kwargs.putObject("kwargs");
-        kwargs.set("header", header);
-        kwargs.set("body", body);
-        ObjectNode d = Json.NODES.objectNode();
-        d.put("task", "celery.chord");
-        d.putArray("args");
-        d.set("kwargs", kwargs);
-        d.putObject("options");
-        d.put("subtask_type", "chord");
-        d.put("immutable", false);
-        return d;
-    }
-
-    private static void linkError(ObjectNode task, JsonNode errback) {
-        if (kindOf(task) == Signature.Kind.CHORD) {
-            ObjectNode body = (ObjectNode) Signature.fromJson(task.get("kwargs").get("body")).toJson();
-            linkError(body, errback);
-            ((ObjectNode) task.get("kwargs")).set("body", body);
-            return;
-        }
-        if (kindOf(task) == Signature.Kind.GROUP) {
-            for (JsonNode t : task.get("kwargs").get("tasks")) {
-                linkError((ObjectNode) t, errback);
-            }
-            return;
-        }
-        appendList(task, "link_error", errback);
-    }
-
-    private static void extendList(ObjectNode sig, String option, JsonNode values) {
-        ArrayNode l = OptionLists.of((ObjectNode) sig.get("options"), option);
-        for (JsonNode v : list(values)) {
-            l.add(v.deepCopy());
-        }
-    }
-
-    private static void appendList(ObjectNode sig, String option, JsonNode value) {
-        OptionLists.append((ObjectNode) sig.get("options"), option, value);
-    }
-
-    /** A value as a list: an array as it is, null as null, anything else as a list of one. */
-    private static ArrayNode list(JsonNode n) {
-        if (n == null || n.isNull()) {
-            return null;
-        }
-        if (n instanceof ArrayNode a) {
-            return a;
-        }
-        ArrayNode out = Json.NODES.arrayNode();
-        out.add(n);
-        return out;
-    }
-
-    private static ArrayNode concat(ArrayNode a, ArrayNode b) {
-        ArrayNode out = a.deepCopy();
-        out.addAll(b.deepCopy());
-        return out;
-    }
-
-    private static ObjectNode nonNull(ObjectNode options) {
-        ObjectNode out = Json.NODES.objectNode();
-        if (options != null) {
-            Iterator<Map.Entry<String, JsonNode>> it = options.fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (!e.getValue().isNull()) {
-                    out.set(e.getKey(), e.getValue());
-                }
-            }
-        }
-        return out;
-    }
-
-    private static JsonNode nullToNone(JsonNode n) {
-        return n == null || n.isNull() || n.isMissingNode() ? null : n;
-    }
-
-    private static String text(JsonNode n) {
-        return n == null || n.isNull() || n.isMissingNode() ? null : n.asText();
     }
 }
