@@ -23,7 +23,25 @@ import java.util.List;
 final class Chains {
     static final int STEPS = 5;
 
-    record Figures(double chainsPerSec, double stepsPerSec, double secs) {
+    /** @param workerCpuSecs CPU time the worker (and its children) used from its start to the last result */
+    record Figures(double chainsPerSec, double stepsPerSec, double secs, double workerCpuSecs) {
+    }
+
+    /** User and system CPU of a process and its descendants so far (Linux /proc; 0 elsewhere). */
+    static double cpuSecs(ProcessHandle root) {
+        double total = 0;
+        List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
+        all.add(root);
+        for (ProcessHandle h : all) {
+            try {
+                String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+            } catch (Exception gone) {
+                // exited, or not Linux
+            }
+        }
+        return total;
     }
 
     private Chains() {
@@ -64,7 +82,8 @@ final class Chains {
                     last = last == null || end.dateDone().isAfter(last) ? end.dateDone() : last;
                 }
                 double secs = Duration.between(first, last).toNanos() / 1e9;
-                return new Figures(chains / secs, chains * STEPS / secs, secs);
+                double cpu = cpuSecs(worker.toHandle());
+                return new Figures(chains / secs, chains * STEPS / secs, secs, cpu);
             } finally {
                 Measure.stop(worker);
             }

@@ -158,13 +158,14 @@ public final class Throughput {
         report.append("machine:  ").append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")
                 .append(System.getProperty("java.version")).append('\n');
         report.append("chains:   ").append(chains).append(" × add → add → add → add → add, results stored\n\n");
-        report.append(String.format("%-22s %10s %10s %9s%n", "worker", "chains/s", "steps/s", "seconds"));
+        report.append(String.format("%-22s %10s %10s %9s %12s%n", "worker", "chains/s", "steps/s", "seconds", "worker CPU s"));
         System.out.print(report);
         Map<String, Chains.Figures> figures = new HashMap<>();
         for (Scenario s : suite) {
             Chains.Figures f = Chains.run(s, work, chains);
             figures.put(s.name(), f);
-            String line = String.format("%-22s %10.0f %10.0f %9.2f%n", s.name(), f.chainsPerSec(), f.stepsPerSec(), f.secs());
+            String line = String.format("%-22s %10.0f %10.0f %9.2f %12.2f%n", s.name(), f.chainsPerSec(), f.stepsPerSec(), f.secs(),
+                    f.workerCpuSecs());
             report.append(line);
             System.out.print(line);
         }
