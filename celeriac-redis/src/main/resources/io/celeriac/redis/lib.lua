@@ -75,15 +75,16 @@ local function park(q, b, due_ms, item, vis_ms)
   redis.call('SADD', 'celeriac.delayed_queues', q)
 end
 
--- Moves parked messages of q back to its list (all of them, or those due by until_ms), at the
--- consuming end: a due one runs next; one not yet due is held again by whichever worker takes it.
+-- Moves parked messages of q back to its list (those due by until_ms, or all of them, 10,000 at a
+-- time: a bigger set goes over several calls rather than block Redis), at the consuming end: a due
+-- one runs next; one not yet due is held again by whichever worker takes it.
 local function unpark(q, until_ms)
   local dk = 'celeriac.delayed.' .. q
   local members
   if until_ms then
     members = redis.call('ZRANGEBYSCORE', dk, '-inf', until_ms, 'LIMIT', 0, 1000)
   else
-    members = redis.call('ZRANGE', dk, 0, -1)
+    members = redis.call('ZRANGE', dk, 0, 9999)
   end
   local n = 0
   for _, m in ipairs(members) do
