@@ -16,7 +16,6 @@ import io.celeriac.protocol.Json;
 import io.celeriac.testkit.ChildJvm;
 import io.celeriac.testkit.RedisServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,34 +38,27 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("interop")
 @Timeout(180)
 class CeleryInteropTest {
-    static final String PYTHON = "/usr/bin/python3";
+    static final String PYTHON = PythonCelery.PYTHON;
 
     @TempDir
     static Path dir;
     static RedisServer redis;
+    static PythonCelery fleet;
 
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start(dir.resolve("redis"), false);
-        for (String f : List.of("interop.py", "client.py")) {
-            try (InputStream in = CeleryInteropTest.class.getResourceAsStream("/interop/" + f)) {
-                Files.write(dir.resolve(f), in.readAllBytes());
-            }
-        }
+        fleet = new PythonCelery(dir, "interop.py", "client.py");
     }
 
     @AfterAll
     static void stop() throws Exception {
+        fleet.close();
         redis.close();
     }
 
     private static Process python(List<String> args, String url, Path log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(args).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("BROKER", url);
-        pb.environment().put("PYTHONPATH", dir.toString());
-        pb.environment().put("C_FORCE_ROOT", "1");
-        return pb.start();
+        return fleet.python(args, url, log);
     }
 
     @Test
