@@ -16,7 +16,6 @@ import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Coordination;
 import io.celeriac.spi.ResultStore;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

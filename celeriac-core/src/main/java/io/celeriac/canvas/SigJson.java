@@ -43,13 +43,7 @@ final class SigJson {
                 ObjectNode k = Json.NODES.objectNode();
                 k.set("task", kw.get("task").deepCopy());
                 part = k.putArray("it");
-                ObjectNode d = tasks.addObject();
-                d.put("task", "celery.starmap");
-                d.putArray("args");
-                d.set("kwargs", k);
-                d.putObject("options");
-                d.put("subtask_type", "xstarmap");
-                d.put("immutable", true);
+                tasks.add(dict("celery.starmap", "xstarmap", k, true));
             }
             part.add(item.deepCopy());
         }
@@ -100,13 +94,18 @@ final class SigJson {
         kwargs.putObject("kwargs");
         kwargs.set("header", header);
         kwargs.set("body", body);
+        return dict("celery.chord", "chord", kwargs, false);
+    }
+
+    /** A signature dict of one of Celery's own kinds, with no arguments and no options yet. */
+    static ObjectNode dict(String task, String subtaskType, ObjectNode kwargs, boolean immutable) {
         ObjectNode d = Json.NODES.objectNode();
-        d.put("task", "celery.chord");
+        d.put("task", task);
         d.putArray("args");
         d.set("kwargs", kwargs);
         d.putObject("options");
-        d.put("subtask_type", "chord");
-        d.put("immutable", false);
+        d.put("subtask_type", subtaskType);
+        d.put("immutable", immutable);
         return d;
     }
 

@@ -405,8 +405,7 @@ public final class InMemoryBackend implements BackendProvider {
         @Override
         public void settle(List<Settlement> batch, Broker broker) {
             boolean same = broker instanceof MemoryBroker mb && mb.s == s;
-            List<Publication> later = new ArrayList<>();
-            List<Delivery> acks = new ArrayList<>();
+            Settle.Elsewhere later = new Settle.Elsewhere();
             s.lock.lock();
             try {
                 Settle.Tx tx = new Settle.Tx() {
@@ -425,7 +424,7 @@ public final class InMemoryBackend implements BackendProvider {
                         if (same) {
                             s.insert(p.queue(), p.message(), clock.instant());
                         } else {
-                            later.add(p);
+                            later.publish(p);
                         }
                     }
 
@@ -455,7 +454,7 @@ public final class InMemoryBackend implements BackendProvider {
                     @Override
                     public void ack(Delivery d) {
                         if (!same) {
-                            acks.add(d);
+                            later.ack(d);
                         }
                     }
                 };
@@ -463,10 +462,7 @@ public final class InMemoryBackend implements BackendProvider {
             } finally {
                 s.lock.unlock();
             }
-            later.forEach(p -> broker.publish(p.queue(), p.message()));
-            if (!acks.isEmpty()) {
-                broker.ack(acks);
-            }
+            later.send(broker);
         }
 
         @Override

@@ -43,6 +43,36 @@ public final class Settle {
         void ack(Delivery delivery);
     }
 
+    /**
+     * What a store whose broker is elsewhere leaves for after its own commit: the messages, published
+     * through that broker, then the acks (a crash in between runs the task again: at-least-once).
+     */
+    public static final class Elsewhere {
+        private final List<Publication> publications = new java.util.ArrayList<>();
+        private final List<Delivery> acks = new java.util.ArrayList<>();
+
+        public void publish(Publication p) {
+            publications.add(p);
+        }
+
+        public void ack(Delivery d) {
+            acks.add(d);
+        }
+
+        /** Forgets what was left (a transaction that is run again). */
+        public void clear() {
+            publications.clear();
+            acks.clear();
+        }
+
+        public void send(Broker broker) {
+            publications.forEach(p -> broker.publish(p.queue(), p.message()));
+            if (!acks.isEmpty()) {
+                broker.ack(acks);
+            }
+        }
+    }
+
     /** A recorded chord part, as read back when its group completes. */
     public record Part(String taskId, TaskState state, JsonNode result) {
     }

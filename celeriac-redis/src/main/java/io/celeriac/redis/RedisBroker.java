@@ -185,10 +185,9 @@ final class RedisBroker implements Broker {
         if (deliveries.isEmpty()) {
             return;
         }
-        com.fasterxml.jackson.databind.node.ArrayNode batch = io.celeriac.protocol.Json.NODES.arrayNode();
-        deliveries.forEach(d -> batch.addObject().put("tag", d.tag()));
-        redis.call("ack", c -> redis.script("settle", List.of(), List.of(Long.toString(clock.millis()), "1000",
-                Long.toString(visibility.toMillis()), io.celeriac.protocol.Json.write(batch))));
+        // the acks alone, through the one script that commits what finishing a message causes
+        RedisSettle.commit(redis, deliveries.stream().map(d -> io.celeriac.spi.Settlement.ack(d, null)).toList(), true,
+                Duration.ofSeconds(1), visibility);
         deliveries.forEach(d -> held.remove(d.tag()));
     }
 

@@ -65,10 +65,7 @@ final class RedisResultStore implements ResultStore {
             return;
         }
         if (broker == null || (broker instanceof RedisBroker rb && rb.connection() == redis)) {
-            String json = RedisSettle.batch(batch, broker != null);
-            redis.call("commit " + batch.size() + " finished message(s)", c -> redis.script("settle", List.of(),
-                    List.of(Long.toString(System.currentTimeMillis()), Long.toString(expires.toMillis()),
-                            Long.toString(visibility.toMillis()), json)));
+            RedisSettle.commit(redis, batch, broker != null, expires, visibility);
             if (broker != null) {
                 List<Delivery> acked = new ArrayList<>();
                 batch.forEach(st -> {
@@ -80,8 +77,7 @@ final class RedisResultStore implements ResultStore {
             }
             return;
         }
-        List<Publication> later = new ArrayList<>();
-        List<Delivery> acks = new ArrayList<>();
+        Settle.Elsewhere later = new Settle.Elsewhere();
         Settle.Tx tx = new Settle.Tx() {
             @Override
             public boolean claim(Delivery d) {
@@ -95,7 +91,7 @@ final class RedisResultStore implements ResultStore {
 
             @Override
             public void publish(Publication p) {
-                later.add(p);
+                later.publish(p);
             }
 
             @Override
@@ -122,14 +118,11 @@ final class RedisResultStore implements ResultStore {
 
             @Override
             public void ack(Delivery d) {
-                acks.add(d);
+                later.ack(d);
             }
         };
         batch.forEach(st -> Settle.apply(tx, st));
-        later.forEach(p -> broker.publish(p.queue(), p.message()));
-        if (!acks.isEmpty()) {
-            broker.ack(acks);
-        }
+        later.send(broker);
     }
 
     /** As Celery's {@code save_group}: {@code celery-taskset-meta-<id>} = {@code {"result": tuple}}, expiring with results. */

@@ -43,6 +43,15 @@ final class RedisSettle {
         return "celery-taskset-meta-" + groupId + suffix;
     }
 
+    /** Commits {@code batch} in one {@code settle.lua} call; with {@code acks}, each settlement's ack too. */
+    static void commit(RedisConnection redis, List<Settlement> batch, boolean acks, java.time.Duration resultExpires,
+                       java.time.Duration visibility) {
+        String json = batch(batch, acks);
+        redis.call("commit " + batch.size() + " finished message(s)", c -> redis.script("settle", List.of(),
+                List.of(Long.toString(System.currentTimeMillis()), Long.toString(resultExpires.toMillis()),
+                        Long.toString(visibility.toMillis()), json)));
+    }
+
     static String batch(List<Settlement> batch, boolean acks) {
         ArrayNode out = Json.NODES.arrayNode();
         for (Settlement st : batch) {

@@ -30,15 +30,8 @@ class CanvasTest {
         };
     }
 
-    @Nested
-    class OnMemory extends CanvasConformanceTest {
-        private final String url = "memory://canvas-" + UUID.randomUUID();
-
-        @Override
-        protected String url() {
-            return url;
-        }
-
+    /** The suite with its worker in this JVM. */
+    abstract static class InThisJvm extends CanvasConformanceTest {
         @Override
         protected AutoCloseable startWorker(Config config, TaskRegistry tasks) {
             return worker(config, tasks);
@@ -46,7 +39,17 @@ class CanvasTest {
     }
 
     @Nested
-    class OnSqlite extends CanvasConformanceTest {
+    class OnMemory extends InThisJvm {
+        private final String url = "memory://canvas-" + UUID.randomUUID();
+
+        @Override
+        protected String url() {
+            return url;
+        }
+    }
+
+    @Nested
+    class OnSqlite extends InThisJvm {
         private final String url;
 
         OnSqlite() throws Exception {
@@ -58,11 +61,6 @@ class CanvasTest {
         @Override
         protected String url() {
             return url;
-        }
-
-        @Override
-        protected AutoCloseable startWorker(Config config, TaskRegistry tasks) {
-            return worker(config, tasks);
         }
     }
 
@@ -84,28 +82,18 @@ class CanvasTest {
     }
 
     @Nested
-    class OnPostgres extends CanvasConformanceTest {
+    class OnPostgres extends InThisJvm {
         @Override
         protected String url() {
             return pg.url();
         }
-
-        @Override
-        protected AutoCloseable startWorker(Config config, TaskRegistry tasks) {
-            return worker(config, tasks);
-        }
     }
 
     @Nested
-    class OnRedis extends CanvasConformanceTest {
+    class OnRedis extends InThisJvm {
         @Override
         protected String url() {
             return redis.url(0);
-        }
-
-        @Override
-        protected AutoCloseable startWorker(Config config, TaskRegistry tasks) {
-            return worker(config, tasks);
         }
     }
 }
