@@ -48,10 +48,7 @@ final class SqlResultStore implements ResultStore {
     @Override
     public void storeAll(List<TaskResult> results) {
         List<Settlement> batch = new ArrayList<>();
-        // In task-id order, so two batches never lock the same rows in opposite orders; the sort is
-        // stable, so two states of one task still apply in the order given.
-        results.stream().sorted(java.util.Comparator.comparing(TaskResult::taskId))
-                .forEach(r -> batch.add(Settlement.ack(null, r)));
+        results.forEach(r -> batch.add(Settlement.ack(null, r))); // settle orders them by task id
         settle(batch, null);
     }
 
@@ -70,18 +67,22 @@ final class SqlResultStore implements ResultStore {
             return;
         }
         boolean same = broker instanceof SqlBroker sb && sb.database() == db;
-        List<Publication> later = new ArrayList<>();
-        List<Delivery> acks = new ArrayList<>();
+        Settle.Elsewhere later = new Settle.Elsewhere();
+        // In delivery-id order (the rows are deleted, and so locked, in that order, as keepAlive locks
+        // them), then task-id order for results without a delivery: two transactions never take the
+        // same rows in opposite orders. The sort is stable: a settlement's own order is kept.
+        List<Settlement> ordered = batch.stream().sorted(java.util.Comparator
+                .comparingLong((Settlement st) -> st.delivery() == null ? Long.MAX_VALUE : Long.parseLong(st.delivery().tag()))
+                .thenComparing(st -> st.effects().results().isEmpty() ? "" : st.effects().results().get(0).taskId())).toList();
         long now = clock.millis();
         boolean wake = batch.stream().anyMatch(st -> !st.effects().results().isEmpty() || !st.effects().publications().isEmpty()
                 || !st.chordParts().isEmpty());
         try {
             db.write(c -> {
                 later.clear();
-                acks.clear();
-                Settle.Tx tx = new SqlTx(c, now, same, later, acks);
+                Settle.Tx tx = new SqlTx(c, now, same, later);
                 try {
-                    for (Settlement st : batch) {
+                    for (Settlement st : ordered) {
                         Settle.apply(tx, st);
                     }
                 } catch (Unchecked u) {
@@ -94,10 +95,7 @@ final class SqlResultStore implements ResultStore {
             throw new BrokerException(url + ": committing " + batch.size() + " finished message(s) failed: "
                     + SqlDatabase.explain(e), true, e);
         }
-        later.forEach(p -> broker.publish(p.queue(), p.message()));
-        if (!acks.isEmpty()) {
-            broker.ack(acks);
-        }
+        later.send(broker);
     }
 
     /** The steps of {@link Settle} inside one SQL transaction. */
@@ -105,15 +103,13 @@ final class SqlResultStore implements ResultStore {
         private final Connection c;
         private final long now;
         private final boolean same;
-        private final List<Publication> later;
-        private final List<Delivery> acks;
+        private final Settle.Elsewhere later;
 
-        SqlTx(Connection c, long now, boolean same, List<Publication> later, List<Delivery> acks) {
+        SqlTx(Connection c, long now, boolean same, Settle.Elsewhere later) {
             this.c = c;
             this.now = now;
             this.same = same;
             this.later = later;
-            this.acks = acks;
         }
 
         @Override
@@ -151,7 +147,7 @@ final class SqlResultStore implements ResultStore {
         @Override
         public void publish(Publication p) {
             if (!same) {
-                later.add(p);
+                later.publish(p);
                 return;
             }
             try {
@@ -236,7 +232,7 @@ final class SqlResultStore implements ResultStore {
         @Override
         public void ack(Delivery d) {
             if (!same) {
-                acks.add(d);
+                later.ack(d);
             }
         }
     }
