@@ -57,7 +57,7 @@ final class RequestHandler {
     private final Finisher finisher;
     private final Revocations revocations;
     private final Supplier<Celeriac> app;
-    /** Builds the messages a finished task causes; ETAs parked by the broker. */
+    /** Builds the messages a finished task causes (and turns messages into what the broker stores); ETAs parked by the broker. */
     private final Dispatch dispatch;
     private final Continuations continuations;
     private final Map<String, RetryPolicy> policies = new ConcurrentHashMap<>();
@@ -124,9 +124,7 @@ final class RequestHandler {
         if (eta != null && eta.isAfter(now.plus(ETA_TOLERANCE))) {
             // A producer whose broker did not park it (Celery's clients on Redis put it on the queue at
             // once): park it durably in the broker, never in memory, and ack this delivery in the same step.
-            TaskMessage parked = m.republished(null, null);
-            settle(d, true, null, Continuations.After.NONE,
-                    new Publication(d.queue(), new BrokerMessage(m.id(), MessageCodec.encode(parked), clampPriority(m.priority()), eta)));
+            settle(d, true, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(m.republished(null, null))));
             return;
         }
         if (m.expires().map(now::isAfter).orElse(false)) {
@@ -270,11 +268,7 @@ final class RequestHandler {
         if (result != null && (result.state() == io.celeriac.TaskState.SUCCESS || result.state() == io.celeriac.TaskState.FAILURE)) {
             result = result.withExtra("runtime", Json.NODES.numberNode(Math.round(secs * 1e6) / 1e6));
         }
-        if (extra == null) {
-            settle(d, acksLate, result, after);
-        } else {
-            settle(d, acksLate, result, after, extra);
-        }
+        settle(d, acksLate, result, after, extra);
     }
 
     /** The FAILURE to record (counted, and sent as an event). */
@@ -308,8 +302,7 @@ final class RequestHandler {
         TaskMessage again = m.republished(WORKER_LOST_HEADER, Json.NODES.numberNode(deaths));
         log.warn("Task {}[{}]: {}; put back on queue '{}' (death {} of {} allowed)", m.task(), m.id(), lost.reason(), d.queue(),
                 deaths, options.workerLostLimit() - 1);
-        settle(d, true, null, Continuations.After.NONE, new Publication(d.queue(),
-                new BrokerMessage(again.id(), MessageCodec.encode(again), clampPriority(again.priority()), null)));
+        settle(d, true, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(again)));
         return true;
     }
 
@@ -331,8 +324,7 @@ final class RequestHandler {
                 Duration.between(now, r.eta()).toMillis(), r.cause() == null ? "" : ": " + r.cause().summary());
         ExceptionInfo why = r.cause() != null ? r.cause() : ExceptionInfo.of("Retry", "celery.exceptions", "retry requested");
         // The next attempt is committed with this one's RETRY and ack, parked in the broker until its ETA.
-        return new Retried(TaskResult.retry(m.id(), why), new Publication(d.queue(),
-                new BrokerMessage(next.id(), MessageCodec.encode(next), clampPriority(next.priority()), r.eta())));
+        return new Retried(TaskResult.retry(m.id(), why), new Publication(d.queue(), dispatch.toBroker(next)));
     }
 
     /** {@code inspect active}: the tasks running now, in Celery's shape (args as reprs with {@code safe}). */
@@ -423,16 +415,16 @@ final class RequestHandler {
         }
         rs.addAll(after.effects().results());
         List<Publication> pubs = new java.util.ArrayList<>(after.effects().publications());
-        pubs.addAll(List.of(more));
+        for (Publication p : more) {
+            if (p != null) { // a publication a path may or may not have (a retry's next attempt, a dead letter)
+                pubs.add(p);
+            }
+        }
         finisher.submit(new Settlement(d, ack, new Effects(rs, pubs, after.effects().chordSizes()), after.chordParts()));
     }
 
     private void persist(String what, Runnable op) {
         Persistently.run(what, op, coldStop, BrokerOutage.of(broker));
-    }
-
-    private static int clampPriority(int p) {
-        return Math.max(0, Math.min(9, p));
     }
 
     private static String abbreviate(String s) {
