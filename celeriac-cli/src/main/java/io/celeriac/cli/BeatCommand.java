@@ -39,6 +39,7 @@ final class BeatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        hostname = FlagChecks.name("-n", hostname, "node name");
         Map<String, String> flags = new LinkedHashMap<>();
         if (lockTimeout != null) {
             flags.put(Settings.BEAT_LOCK_TIMEOUT.name(), lockTimeout);

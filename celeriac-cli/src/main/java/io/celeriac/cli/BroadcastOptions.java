@@ -31,7 +31,7 @@ final class BroadcastOptions {
     boolean json;
 
     List<String> destinations() {
-        return destination == null ? List.of() : destination;
+        return destination == null ? List.of() : FlagChecks.names("-d", destination, "node name");
     }
 
     /**

@@ -73,6 +73,7 @@ final class CallCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        queue = FlagChecks.name("-Q", queue, "queue name");
         Config c = config.load(Map.of());
         TaskRegistry registry = Apps.load(c);
         if (!force) {

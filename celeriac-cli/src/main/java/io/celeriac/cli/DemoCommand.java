@@ -6,6 +6,7 @@ import io.celeriac.Celeriac;
 import io.celeriac.SendOptions;
 import io.celeriac.TaskRegistry;
 import io.celeriac.TaskState;
+import io.celeriac.config.Secrets;
 import io.celeriac.config.Settings;
 import io.celeriac.manager.Alerts;
 import io.celeriac.manager.Daemon;
@@ -82,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
         Signals.onTermination("stopping", "stopping", daemon::shutdown, daemon::shutdown);
         TaskRegistry registry = Apps.load(ctx.config);
         out.println("Celeriac demo: the manager starts " + String.join(" and ", programs.stream().map(ProgramSpec::name).toList())
-                + " as supervised processes on " + ctx.config.get(Settings.BROKER_URL) + "; logs in " + ctx.logDir);
+                + " as supervised processes on " + Secrets.redact(ctx.config.get(Settings.BROKER_URL)) + "; logs in " + ctx.logDir);
         out.flush();
         boolean asExpected;
         try (Celeriac app = Celeriac.open(ctx.config, registry)) {

@@ -3,6 +3,7 @@ package io.celeriac.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.celeriac.Celeriac;
 import io.celeriac.TaskRegistry;
+import io.celeriac.config.Secrets;
 import io.celeriac.config.Settings;
 import io.celeriac.manager.Alerts;
 import io.celeriac.manager.ControlSocket;
@@ -65,7 +66,7 @@ final class HealthCommand implements Callable<Integer> {
         try {
             app = Celeriac.open(ctx.config, new TaskRegistry());
         } catch (RuntimeException e) {
-            fail("broker", ctx.config.get(Settings.BROKER_URL) + ": " + Main.oneLine(e.getMessage()));
+            fail("broker", Secrets.redact(ctx.config.get(Settings.BROKER_URL)) + ": " + Main.oneLine(e.getMessage()));
             app = null;
         }
         boolean up = false;

@@ -8,7 +8,15 @@ import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.classic.pattern.MessageConverter;
+import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.pattern.DynamicConverter;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import io.celeriac.config.Secrets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Celeriac's logging set up in code rather than from an XML file: logs go to standard error (a
@@ -17,6 +25,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * some 50 ms of CPU (an XML parser and logback's configuration model); every process-pool child
  * pays it at start, so this matters for recycling. A user's own file still wins:
  * {@code -Dlogback.configurationFile=…} or a {@code logback.xml} ahead on the class path.
+ * Every message goes through {@link Secrets#redact(String)} ({@code %msg} is {@link Redacted}), so a
+ * URL with a password, a secret parameter or a webhook token never reaches a log file.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
@@ -29,6 +39,11 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
                 || LogSetup.class.getClassLoader().getResource("logback-test.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
+        Map<String, Supplier<DynamicConverter<?>>> rules = new HashMap<>();
+        for (String word : List.of("m", "msg", "message")) {
+            rules.put(word, Redacted::new);
+        }
+        context.putObject(CoreConstants.PATTERN_RULE_REGISTRY_FOR_SUPPLIERS, rules);
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern(PATTERN);
@@ -46,5 +61,13 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         root.setLevel(Level.toLevel("WARNING".equals(level) ? "WARN" : level, Level.INFO));
         root.addAppender(err);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /** {@code %msg} with its secrets masked. */
+    public static final class Redacted extends MessageConverter {
+        @Override
+        public String convert(ILoggingEvent event) {
+            return Secrets.redact(super.convert(event));
+        }
     }
 }

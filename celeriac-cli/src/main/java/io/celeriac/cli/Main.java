@@ -2,6 +2,7 @@ package io.celeriac.cli;
 
 import io.celeriac.BrokerException;
 import io.celeriac.CeleriacException;
+import io.celeriac.config.Secrets;
 import io.celeriac.worker.Worker;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -66,14 +67,15 @@ public final class Main implements Runnable {
                 err.println("celeriac: " + oneLine(ex.getMessage()));
                 return USAGE;
             }
-            err.println("celeriac: internal error: " + ex);
+            err.println("celeriac: internal error: " + Secrets.redact(ex.toString()));
             ex.printStackTrace(err);
             return INTERNAL;
         });
         return cl.execute(args);
     }
 
+    /** A message on one line, with its secrets masked (a URL's password, a webhook's token: {@link Secrets}). */
     static String oneLine(String s) {
-        return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ');
+        return s == null ? "" : Secrets.redact(s.replace('\n', ' ').replace('\r', ' '));
     }
 }

@@ -31,6 +31,7 @@ final class PurgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        queues = FlagChecks.names("-Q", queues, "queue name");
         Config c = config.load(Map.of());
         List<String> targets = queues != null && !queues.isEmpty() ? queues
                 : !c.get(Settings.WORKER_QUEUES).isEmpty() ? c.get(Settings.WORKER_QUEUES) : List.of(c.get(Settings.TASK_DEFAULT_QUEUE));

@@ -47,7 +47,7 @@ final class StatusCommand implements Callable<Integer> {
                 doc.put("manager_pid", pid.get());
                 doc.set("processes", processes);
             } catch (IOException e) {
-                doc.put("manager_error", e.getMessage());
+                doc.put("manager_error", Main.oneLine(e.getMessage()));
             }
         } else {
             doc.putNull("manager_pid");
@@ -68,7 +68,7 @@ final class StatusCommand implements Callable<Integer> {
                 w.put("failed", beat.path("failed").asLong());
             }
         } catch (Exception e) {
-            doc.put("broker_error", e.getMessage());
+            doc.put("broker_error", Main.oneLine(e.getMessage()));
         }
         int code = pid.isEmpty() ? Main.NOT_RUNNING : processes == null ? Main.FAILED
                 : allRunning(processes) ? Main.OK : Main.FAILED;

@@ -53,7 +53,7 @@ final class WatchCommand implements Callable<Integer> {
         boolean terminal = System.console() != null && out == spec.commandLine().getOut() && count == null;
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTermination("stop", "stop", stop::countDown, stop::countDown);
-        List<String> ask = destination == null ? List.of() : destination;
+        List<String> ask = destination == null ? List.of() : FlagChecks.names("-d", destination, "node name");
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
             for (int i = 0; count == null || i < count; i++) {
                 long t0 = System.nanoTime();

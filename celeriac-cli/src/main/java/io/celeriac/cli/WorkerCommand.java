@@ -63,6 +63,8 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        queues = FlagChecks.names("-Q", queues, "queue name");
+        hostname = FlagChecks.name("-n", hostname, "node name");
         Map<String, String> flags = new LinkedHashMap<>();
         if (concurrency != null) flags.put(Settings.WORKER_CONCURRENCY.name(), concurrency.toString());
         if (queues != null) flags.put(Settings.WORKER_QUEUES.name(), String.join(",", queues));

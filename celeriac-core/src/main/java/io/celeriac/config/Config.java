@@ -35,7 +35,12 @@ public final class Config {
         return sources.getOrDefault(setting, "default");
     }
 
-    /** Every setting with its effective value, in table order (for {@code celeriac config}-style listings). */
+    /**
+     * Every setting with its effective value as it may be shown to people, in table order (for
+     * {@code celeriac settings}, {@code inspect conf}, {@code report}): secrets masked by
+     * {@link Secrets#redactValue} (passwords in URLs, secret parameters, webhook paths, secret-named
+     * settings and mapping keys).
+     */
     public Map<String, String> describe() {
         Map<String, String> out = new LinkedHashMap<>();
         for (Setting<?> s : Settings.all()) {
@@ -44,8 +49,16 @@ public final class Config {
         return out;
     }
 
+    @SuppressWarnings("unchecked")
     private <T> String format(Setting<T> s) {
-        return values.containsKey(s) ? s.type().format(get(s)) : s.defaultDoc();
+        if (!values.containsKey(s)) {
+            return Secrets.redact(s.name(), s.defaultDoc());
+        }
+        T v = get(s);
+        if (v instanceof Map<?, ?> m) {
+            return s.type().format((T) Secrets.redactValue(s.name(), m));
+        }
+        return Secrets.redact(s.name(), s.type().format(v));
     }
 
     /**

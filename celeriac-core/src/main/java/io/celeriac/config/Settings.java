@@ -43,14 +43,14 @@ public final class Settings {
 
     // --- broker and results ------------------------------------------------------------------
 
-    public static final Setting<String> BROKER_URL = define("broker_url", ValueType.string(), "sqlite:celeriac.db",
+    public static final Setting<String> BROKER_URL = define("broker_url", ValueType.url(), "sqlite:celeriac.db",
             "Where tasks are queued. sqlite:PATH is the embedded broker (one file shared by every process on this"
                     + " machine; a relative PATH is taken from the working directory); redis://[:password@]host:port/db,"
                     + " rediss://… (TLS) and redis-sentinel://host:port,…/db?master=NAME share Redis with Python Celery;"
                     + " postgresql://user:password@host:port/database?sslmode=… keeps queues and results in PostgreSQL"
                     + " (workers on many machines); memory://NAME is in-process only.");
 
-    public static final Setting<String> RESULT_BACKEND = define("result_backend", ValueType.string(), "",
+    public static final Setting<String> RESULT_BACKEND = define("result_backend", ValueType.url(), "",
             "(same as broker_url)",
             "Where task results are stored. Empty: the broker_url store.");
 
@@ -230,7 +230,7 @@ public final class Settings {
             Duration.ofMinutes(5),
             "How often beat sends the built-in celeriac.health_check task (seed: every 5 minutes). 0 or none: never.");
 
-    public static final Setting<String> HEALTH_CHECK_JDBC_URL = define("health_check_jdbc_url", ValueType.string(), "",
+    public static final Setting<String> HEALTH_CHECK_JDBC_URL = define("health_check_jdbc_url", ValueType.url(), "",
             "A JDBC URL of the application's database; the health check opens a connection and runs SELECT 1"
                     + " (jdbc:postgresql://… and jdbc:sqlite:… drivers are included). Empty: no database check.");
 
@@ -268,7 +268,7 @@ public final class Settings {
             "celeriac health: a worker that neither polled the broker nor finished a task for this long is unhealthy,"
                     + " even if its process exists.");
 
-    public static final Setting<String> ALERT_WEBHOOK_URL = define("alert_webhook_url", ValueType.string(), "",
+    public static final Setting<String> ALERT_WEBHOOK_URL = define("alert_webhook_url", ValueType.url(), "",
             "A URL that receives a JSON POST when a program goes FATAL, crash-loops, or health turns unhealthy. Empty: none.");
 
     /** Every setting, in table order. */

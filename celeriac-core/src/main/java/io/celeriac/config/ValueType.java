@@ -44,8 +44,17 @@ public abstract class ValueType<T> {
     <X> X parseAs(ValueType<X> inner, String name, Object raw) {
         try {
             return inner.parse(name, raw);
+        } catch (OutOfRange e) {
+            throw e; // says the range, which is more than this type's description
         } catch (ConfigException e) {
             throw invalid(name, raw);
+        }
+    }
+
+    /** A value of the right form but beyond what the setting takes. */
+    static final class OutOfRange extends ConfigException {
+        OutOfRange(String message) {
+            super(message);
         }
     }
 
@@ -67,6 +76,52 @@ public abstract class ValueType<T> {
                 throw invalid(name, raw);
             }
         };
+    }
+
+    /**
+     * A URL (or empty): a string whose ports, if it names any ({@code host:port}, several in
+     * {@code redis-sentinel://h1:26379,h2:26379/0}, after {@code jdbc:} too), are from 1 to 65535.
+     * The rest is checked by the part that uses it.
+     */
+    public static ValueType<String> url() {
+        return new ValueType<>("a URL") {
+            @Override
+            public String parse(String name, Object raw) {
+                if (!(raw instanceof String s)) {
+                    throw invalid(name, raw);
+                }
+                String bad = badPort(s.trim());
+                if (bad != null) {
+                    throw new ConfigException("setting '" + name + "': " + bad);
+                }
+                return s.trim();
+            }
+        };
+    }
+
+    /** What is wrong with the ports of {@code url}'s authority (the part after {@code ://}), or null. */
+    static String badPort(String url) {
+        int start = url.indexOf("://");
+        if (start < 0) {
+            return null;
+        }
+        String rest = url.substring(start + 3).split("[?#]", 2)[0];
+        rest = rest.substring(rest.lastIndexOf('@') + 1); // a password may hold '/' or '@': the host is after the last '@'
+        String authority = rest.split("/", 2)[0];
+        for (String host : authority.split(",")) {
+            int colon = host.startsWith("[") ? host.indexOf("]:") + 1 : host.lastIndexOf(':');
+            if (colon <= 0 || colon == host.length() - 1) {
+                continue; // no port: the scheme's default
+            }
+            String port = host.substring(colon + 1);
+            if (!port.matches("\\d+")) {
+                return "port '" + port + "' is not a number (1–65535)";
+            }
+            if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+                return "port " + port + " out of range 1–65535";
+            }
+        }
+        return null;
     }
 
     public static ValueType<String> oneOf(String... choices) {
@@ -131,6 +186,10 @@ public abstract class ValueType<T> {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)?");
 
+    /** The longest duration a setting takes (ten years): longer ones are rejected, never clamped. */
+    public static final Duration MAX_DURATION = Duration.ofDays(3650);
+
+
     /**
      * A duration: a number of seconds (as Celery writes them, {@code 600}, {@code 0.5}) or a number
      * with a unit: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d}.
@@ -142,6 +201,7 @@ public abstract class ValueType<T> {
             public Duration parse(String name, Object raw) {
                 Duration d;
                 if (raw instanceof Number n) {
+                    checkRange(name, raw, n.doubleValue());
                     d = Durations.ofSeconds(n.doubleValue());
                 } else if (raw instanceof String s) {
                     Matcher m = DURATION.matcher(s.trim());
@@ -157,6 +217,7 @@ public abstract class ValueType<T> {
                         case "d" -> amount * 86400;
                         default -> amount;
                     };
+                    checkRange(name, raw, seconds);
                     d = Durations.ofSeconds(seconds);
                 } else {
                     throw invalid(name, raw);
@@ -172,6 +233,16 @@ public abstract class ValueType<T> {
                 return Durations.format(value);
             }
         };
+    }
+
+    void checkRange(String name, Object raw, double seconds) {
+        if (Double.isNaN(seconds)) {
+            throw invalid(name, raw);
+        }
+        if (seconds > MAX_DURATION.getSeconds()) {
+            throw new OutOfRange("setting '" + name + "': " + quote(raw) + " is out of range (max "
+                    + Durations.format(MAX_DURATION) + ")");
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package io.celeriac.spi;
 
 import io.celeriac.ConfigException;
 import io.celeriac.config.Config;
+import io.celeriac.config.Secrets;
 import io.celeriac.config.Settings;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +45,7 @@ public final class Backends {
     static BackendProvider provider(String url, String setting) {
         int colon = url.indexOf(':');
         if (colon <= 0 || !url.substring(0, colon).matches("[a-zA-Z][a-zA-Z0-9+.-]*")) {
-            throw new ConfigException(setting + " '" + url + "' is not a URL; expected e.g. sqlite:celeriac.db");
+            throw new ConfigException(setting + " '" + Secrets.redact(url) + "' is not a URL; expected e.g. sqlite:celeriac.db");
         }
         String scheme = url.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
         List<BackendProvider> all = new ArrayList<>();
@@ -56,7 +57,7 @@ public final class Backends {
         }
         TreeSet<String> known = new TreeSet<>();
         all.forEach(p -> known.addAll(p.schemes()));
-        throw new ConfigException(setting + " '" + url + "': no broker module for scheme '" + scheme + "' (available: "
+        throw new ConfigException(setting + " '" + Secrets.redact(url) + "': no broker module for scheme '" + scheme + "' (available: "
                 + String.join(", ", known) + ")");
     }
 }

@@ -1,6 +1,7 @@
 package io.celeriac.manager;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.celeriac.config.Secrets;
 import io.celeriac.protocol.CeleryTime;
 import io.celeriac.protocol.Json;
 import io.celeriac.protocol.TaskMessage;
@@ -27,6 +28,8 @@ public final class Alerts implements SupervisorEvents, AutoCloseable {
     private static final int TRIES = 4;
 
     private final URI url;
+    /** The URL as logs show it: its path and query (the webhook's secret) masked. */
+    private final String safeUrl;
     private final HttpClient http;
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "celeriac-alerts");
@@ -36,7 +39,15 @@ public final class Alerts implements SupervisorEvents, AutoCloseable {
 
     /** {@code url} empty: alerts are only logged. */
     public Alerts(String url) {
-        this.url = url == null || url.isBlank() ? null : URI.create(url.trim());
+        this.safeUrl = Secrets.redactWebhook(url);
+        try {
+            this.url = url == null || url.isBlank() ? null : new URI(url.trim());
+        } catch (java.net.URISyntaxException e) {
+            throw new io.celeriac.ConfigException("alert_webhook_url '" + safeUrl + "' is not a valid URL: " + e.getReason());
+        }
+        if (this.url != null && !("http".equalsIgnoreCase(this.url.getScheme()) || "https".equalsIgnoreCase(this.url.getScheme()))) {
+            throw new io.celeriac.ConfigException("alert_webhook_url '" + safeUrl + "': expected an http:// or https:// URL");
+        }
         this.http = this.url == null ? null : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -80,9 +91,9 @@ public final class Alerts implements SupervisorEvents, AutoCloseable {
                 if (r.statusCode() < 300) {
                     return;
                 }
-                log.warn("alert webhook {} answered {}", url, r.statusCode());
+                log.warn("alert webhook {} answered {}", safeUrl, r.statusCode());
             } catch (java.io.IOException e) {
-                log.warn("alert webhook {} unreachable: {}", url, e.getMessage());
+                log.warn("alert webhook {} unreachable: {}", safeUrl, Secrets.redact(e.getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -93,7 +104,7 @@ public final class Alerts implements SupervisorEvents, AutoCloseable {
                 return;
             }
         }
-        log.error("alert not delivered to {} after {} tries: {}", url, TRIES, json);
+        log.error("alert not delivered to {} after {} tries: {}", safeUrl, TRIES, json);
     }
 
     @Override

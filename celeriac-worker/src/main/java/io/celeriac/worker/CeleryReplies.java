@@ -214,7 +214,7 @@ final class CeleryReplies {
                 .append(System.getProperty("os.arch")).append(" kernel version:").append(System.getProperty("os.version")).append('\n');
         b.append("loader   -> io.celeriac.CeleriacApp (ServiceLoader)\n");
         b.append("settings -> transport:").append(scheme(brokerUrl)).append(" results:").append(Secrets.redact(resultUrl)).append("\n\n");
-        settings.forEach((k, v) -> b.append(k).append(": ").append(Secrets.redact(v)).append('\n'));
+        settings.forEach((k, v) -> b.append(k).append(": ").append(Secrets.redact(k, v)).append('\n'));
         return b.toString();
     }
 

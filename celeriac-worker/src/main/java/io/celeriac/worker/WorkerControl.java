@@ -289,10 +289,10 @@ final class WorkerControl {
         return out;
     }
 
-    /** The effective settings, with passwords in URLs masked. */
+    /** The effective settings, with their secrets masked ({@link io.celeriac.config.Config#describe}, through {@link Secrets}). */
     private ObjectNode conf() {
         ObjectNode o = Json.NODES.objectNode();
-        w.options().config().describe().forEach((k, v) -> o.put(k, Secrets.redact(v)));
+        w.options().config().describe().forEach((k, v) -> o.put(k, Secrets.redact(k, v)));
         return o;
     }
 
