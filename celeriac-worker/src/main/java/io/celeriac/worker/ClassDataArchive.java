@@ -2,9 +2,14 @@ package io.celeriac.worker;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Map;
@@ -12,6 +17,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +38,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Children started before the archive exists run without it; a JVM that cannot use an archive
  * ignores it and starts normally.
+ *
+ * <p>Every child maps the archive, so nobody else may be able to write it: it lives in a directory
+ * of this user's own, {@code $TMPDIR/celeriac-cds-UID}, created with mode 0700. Before each use the
+ * directory is checked — a directory (not a link), owned by this user, mode 0700 — and when another
+ * user made it first, or its mode lets others in, the worker logs one WARN line and runs its
+ * children without an archive; it never uses, writes or cleans such a directory.
  */
 final class ClassDataArchive {
     private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
@@ -75,7 +87,71 @@ final class ClassDataArchive {
 
     /** For children run by this very JVM (the process pool's case). */
     static ClassDataArchive forCommand(List<String> command) {
-        return forCommand(command, Runtime.version().feature(), Path.of(System.getProperty("java.io.tmpdir"), "celeriac-cds"));
+        Path dir = defaultDir();
+        return dir == null ? null : forCommand(command, Runtime.version().feature(), dir);
+    }
+
+    /** {@code $TMPDIR/celeriac-cds-UID}: this user's own; null where there are no Unix user ids. */
+    static Path defaultDir() {
+        Long uid = currentUid();
+        if (uid == null) {
+            log.debug("no class-data archive for children: no Unix user id on this system");
+            return null;
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"), "celeriac-cds-" + uid);
+    }
+
+    /** This process's user id, or null where there is none (not a Unix system). */
+    static Long currentUid() {
+        try {
+            return new com.sun.security.auth.module.UnixSystem().getUid();
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * Creates {@code dir} (mode 0700) if it does not exist, then checks it is a directory, not a
+     * link, owned by this user, with mode 0700; false (one WARN line said, once per process) when it
+     * is not, and then it must not be used.
+     */
+    static boolean privateDirectory(Path dir) {
+        String wrong = notPrivate(dir);
+        if (wrong != null && WARNED.add(dir.toAbsolutePath())) {
+            log.warn("process pool: class-data archive directory {} {}; children start without an archive"
+                    + " (remove it, or set worker_child_class_data_sharing: false)", dir, wrong);
+        }
+        return wrong == null;
+    }
+
+    private static final Set<Path> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** What makes {@code dir} unfit for the archive (after creating it if missing), or null when it is fit. */
+    private static String notPrivate(Path dir) {
+        Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rwx------");
+        try {
+            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    Files.createDirectories(dir.toAbsolutePath().getParent());
+                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(owner));
+                    Files.setPosixFilePermissions(dir, owner); // the umask may have taken some away
+                } catch (FileAlreadyExistsException raced) {
+                    // made meanwhile, by another worker or someone else: checked below like any other
+                }
+            }
+            PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            Object uid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            Long me = currentUid();
+            return !a.isDirectory() ? (a.isSymbolicLink() ? "is a symbolic link" : "is not a directory")
+                    : me == null || !(uid instanceof Integer u) || u.longValue() != me
+                    ? "is owned by " + a.owner().getName() + " (uid " + uid + "), not by this user (uid " + me + ")"
+                    : !a.permissions().equals(owner) ? "has mode " + PosixFilePermissions.toString(a.permissions()) + ", not rwx------"
+                    : null;
+        } catch (UnsupportedOperationException e) {
+            return "has no POSIX owner and permissions";
+        } catch (IOException e) {
+            return "cannot be used (" + e + ")";
+        }
     }
 
     /**
@@ -108,7 +184,9 @@ final class ClassDataArchive {
             }
             Kind kind = Kind.of(javaFeature);
             String name = HexFormat.of().formatHex(sha.digest(), 0, 12);
-            Files.createDirectories(dir);
+            if (!privateDirectory(dir)) {
+                return null;
+            }
             return new ClassDataArchive(dir.resolve(name + kind.suffix), kind);
         } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
             log.debug("no class-data archive for children: {}", e.toString());
@@ -138,6 +216,9 @@ final class ClassDataArchive {
     /** {@code base} with the options that use the archive (Java 19–24: also keep it up to date). */
     List<String> command(List<String> base) {
         List<String> cmd = new ArrayList<>(base);
+        if (!privateDirectory(file.getParent())) {
+            return cmd; // changed since it was checked: not used
+        }
         if (kind == Kind.AUTO) {
             cmd.add(1, "-XX:+AutoCreateSharedArchive");
             cmd.add(2, kind.useOption + file);
@@ -153,7 +234,8 @@ final class ClassDataArchive {
      * started meanwhile run without it. The returned thread is null when there is nothing to make.
      */
     Thread ensure(List<String> base, Map<String, Object> settings, Duration aliveTimeout) {
-        if (kind == Kind.AUTO || Files.isRegularFile(file) || !making.compareAndSet(false, true)) {
+        if (kind == Kind.AUTO || Files.isRegularFile(file) || !privateDirectory(file.getParent())
+                || !making.compareAndSet(false, true)) {
             return null;
         }
         Thread t = new Thread(() -> {
