@@ -63,6 +63,13 @@ public final class Apps {
         } catch (ExceptionInInitializerError e) {
             throw new ConfigException("app '" + className + "': static initialiser failed: "
                     + describe(e.getCause() != null ? e.getCause() : e));
+        } catch (NoClassDefFoundError e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("Could not initialize class")) {
+                // its static initialiser failed earlier in this JVM
+                throw new ConfigException("app '" + className + "': static initialiser failed: "
+                        + describe(e.getCause() != null ? e.getCause() : e));
+            }
+            throw new ConfigException("app '" + className + "': cannot be loaded: " + describe(e));
         } catch (LinkageError e) {
             // found, but a class it needs is missing or incompatible (NoClassDefFoundError, UnsupportedClassVersionError, …)
             throw new ConfigException("app '" + className + "': cannot be loaded: " + describe(e));

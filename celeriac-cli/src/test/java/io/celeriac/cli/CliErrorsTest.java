@@ -30,6 +30,14 @@ class CliErrorsTest {
         assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    /** As {@link #assertUserError}, for messages that name the exception an app threw (its real cause), with no stack trace. */
+    private void assertCauseSaid(CliRun r, String expected) {
+        assertThat(r.code()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
+        assertThat(r.err()).startsWith("celeriac: ").contains(expected);
+        assertThat(r.err().strip().lines().count()).as("one line: %s", r.err()).isEqualTo(1);
+        assertThat(r.err()).doesNotContain("\tat ").doesNotContain("Caused by").doesNotContain("internal error");
+    }
+
     @Test
     void callingAnUnknownTaskSuggestsTheNearestOne() {
         assertUserError(run("call", "nop", "--broker", broker()), "task 'nop' is not registered; did you mean 'noop'?");
@@ -72,6 +80,62 @@ class CliErrorsTest {
         assertUserError(run("call", "add", "--eta", "tomorrow", "--broker", broker()), "--eta: 'tomorrow' is not an ISO-8601 time");
         assertUserError(run("nonsense"), "Unmatched argument");
         assertUserError(run("worker", "--no-such-flag"), "Unknown option: '--no-such-flag'");
+    }
+
+    @Test
+    void anAppThatCannotBeLoadedIsSaidWithItsRealCause() {
+        String app = BrokenApps.class.getName();
+        assertCauseSaid(run("worker", "--app", app + "$RegisterThrows", "--broker", broker()),
+                "app '" + app + "$RegisterThrows': register() failed: IllegalStateException: boom");
+        assertCauseSaid(run("call", "add", "--app", app + "$StaticInitialiserThrows", "--broker", broker()),
+                "app '" + app + "$StaticInitialiserThrows': static initialiser failed: IllegalArgumentException: no app.properties");
+        assertCauseSaid(run("worker", "--app", app + "$ConstructorThrows", "--broker", broker()),
+                "app '" + app + "$ConstructorThrows': constructor failed: UnsupportedOperationException: not today");
+    }
+
+    @Test
+    void aDurationBeyondTheMaximumIsRejectedNotClamped() {
+        assertUserError(run("settings", "--set", "task_time_limit=99999999999999999999d"),
+                "setting 'task_time_limit': '99999999999999999999d' is out of range (max 3650d)");
+        assertUserError(run("worker", "--time-limit", "99999999999999999999", "--broker", broker()),
+                "setting 'task_time_limit': '99999999999999999999' is out of range (max 3650d)");
+        assertUserError(run("settings", "--set", "result_expires=3651d"), "is out of range (max 3650d)");
+    }
+
+    @Test
+    void emptyQueueAndNodeNamesAreRejected() {
+        for (String q : new String[] {"", ",,,", "a,,b", " "}) {
+            assertUserError(run("worker", "-Q", q, "--broker", broker()), "-Q: empty queue name");
+            assertUserError(run("purge", "-f", "-Q", q, "--broker", broker()), "-Q: empty queue name");
+        }
+        assertUserError(run("call", "add", "1", "2", "-Q", "", "--broker", broker()), "-Q: empty queue name");
+        assertUserError(run("worker", "-n", "", "--broker", broker()), "-n: empty node name");
+        assertUserError(run("beat", "-n", " ", "--broker", broker()), "-n: empty node name");
+        assertUserError(run("inspect", "ping", "-d", "", "--broker", broker()), "-d: empty node name");
+    }
+
+    @Test
+    void aPortOutOfRangeIsRejectedInEveryUrlSetting() {
+        assertUserError(run("call", "add", "1", "2", "--broker", "redis://localhost:70000/0"),
+                "setting 'broker_url': port 70000 out of range 1–65535");
+        assertUserError(run("call", "add", "1", "2", "--broker", "postgresql://u:pw@localhost:70000/db"),
+                "setting 'broker_url': port 70000 out of range 1–65535");
+        assertUserError(run("worker", "--broker", broker(), "--result-backend", "redis-sentinel://h1:26379,h2:65536/0?master=m"),
+                "setting 'result_backend': port 65536 out of range 1–65535");
+        assertUserError(run("settings", "--set", "health_check_jdbc_url=jdbc:postgresql://db:0/app"),
+                "setting 'health_check_jdbc_url': port 0 out of range 1–65535");
+        assertUserError(run("health", "--no-manager", "--broker", broker(), "--set", "alert_webhook_url=https://alerts.example:99999/x"),
+                "setting 'alert_webhook_url': port 99999 out of range 1–65535");
+    }
+
+    @Test
+    void anErrorNamingAUrlDoesNotShowItsPassword() {
+        CliRun r = run("call", "add", "--broker", "postgresql://celeriac:Sup3rSecret@/celeriac");
+        assertUserError(r, "a PostgreSQL URL needs a host");
+        assertThat(r.err()).doesNotContain("Sup3rSecret");
+        r = run("call", "add", "--broker", "nosuchscheme://celeriac:Sup3rSecret@h/x?token=T0ken");
+        assertUserError(r, "no broker module for scheme 'nosuchscheme'");
+        assertThat(r.err()).doesNotContain("Sup3rSecret", "T0ken");
     }
 
     @Test
