@@ -60,9 +60,10 @@ final class SqliteDatabase extends SqlDatabase {
     private SqliteDatabase(Path file) throws SQLException {
         this.file = file;
         this.jdbcUrl = "jdbc:sqlite:" + file;
-        this.writer = connect(BUSY_TIMEOUT_MS);
+        // journal_mode by hand here, after auto_vacuum: switching to WAL writes the file's header, which fixes the mode
+        this.writer = connect(BUSY_TIMEOUT_MS, false);
         try (Statement s = writer.createStatement()) {
-            // Only takes effect in a file with no tables yet; an older file is converted below.
+            // Only takes effect in a new file; an older file is converted below.
             s.execute("PRAGMA auto_vacuum=INCREMENTAL");
             s.execute("PRAGMA journal_mode=WAL");
             s.execute("PRAGMA journal_size_limit=" + WAL_TRUNCATE_BYTES);
@@ -72,7 +73,7 @@ final class SqliteDatabase extends SqlDatabase {
         // write lock between writes and lock every other process out.
         migrate();
         convertToIncrementalVacuum();
-        this.maintenance = connect(MAINTENANCE_BUSY_TIMEOUT_MS);
+        this.maintenance = connect(MAINTENANCE_BUSY_TIMEOUT_MS, true);
         try (Statement s = maintenance.createStatement()) {
             s.execute("PRAGMA journal_size_limit=" + WAL_TRUNCATE_BYTES);
         }
@@ -194,7 +195,7 @@ final class SqliteDatabase extends SqlDatabase {
             throw new ConfigException("'" + url + "': directory " + dir + " does not exist");
         }
         return acquire(key, () -> new SqliteDatabase(key),
-                e -> new BrokerException("'" + url + "': cannot open SQLite database " + key + ": " + e.getMessage(), false, e));
+                e -> new BrokerException("'" + url + "': cannot open SQLite database " + key + ": " + explain(e), false, e));
     }
 
     @Override
@@ -218,9 +219,11 @@ final class SqliteDatabase extends SqlDatabase {
         return file;
     }
 
-    private Connection connect(int busyTimeoutMs) throws SQLException {
+    private Connection connect(int busyTimeoutMs, boolean wal) throws SQLException {
         java.util.Properties p = new java.util.Properties();
-        p.setProperty("journal_mode", "WAL");
+        if (wal) {
+            p.setProperty("journal_mode", "WAL");
+        }
         p.setProperty("synchronous", "NORMAL");
         p.setProperty("busy_timeout", Integer.toString(busyTimeoutMs));
         p.setProperty("foreign_keys", "false");
@@ -331,7 +334,7 @@ final class SqliteDatabase extends SqlDatabase {
                 return c;
             }
         }
-        Connection c = connect(BUSY_TIMEOUT_MS);
+        Connection c = connect(BUSY_TIMEOUT_MS, true);
         c.setAutoCommit(true);
         return c;
     }
