@@ -190,6 +190,7 @@ class BeatProcessTest {
         try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url()).build(), new TaskRegistry())) {
             await().atMost(Duration.ofSeconds(60)).until(() -> client.coordination().holder("celeriac.beat.leader").isPresent());
             String name = client.coordination().holder("celeriac.beat.leader").orElseThrow().replaceAll("/.*", "");
+            await().atMost(Duration.ofSeconds(30)).until(() -> client.broker().nodes().containsKey(name)); // its first heartbeat
             only.kill9();
             await().atMost(Duration.ofSeconds(10)).until(() -> client.coordination().holder("celeriac.beat.leader").isEmpty());
             CliRun r = health(cfg);
