@@ -12,6 +12,8 @@ import io.celeriac.protocol.MessageCodec;
 import io.celeriac.protocol.TaskMessage;
 import io.celeriac.spi.Delivery;
 import io.celeriac.testkit.ChildJvm;
+import io.celeriac.testkit.PostgresServer;
+import io.celeriac.testkit.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +27,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Two real beat processes on one broker; the leader is killed with SIGKILL. */
 @Tag("chaos")
@@ -34,10 +38,19 @@ class BeatProcessTest {
     Path dir;
 
     private final List<ChildJvm> children = new ArrayList<>();
+    private final List<AutoCloseable> servers = new ArrayList<>();
 
     @AfterEach
-    void kill() {
+    void kill() throws Exception {
         children.forEach(ChildJvm::close);
+        for (AutoCloseable s : servers) {
+            s.close();
+        }
+    }
+
+    private <S extends AutoCloseable> S server(S s) {
+        servers.add(s);
+        return s;
     }
 
     private String url() {
@@ -126,10 +139,16 @@ class BeatProcessTest {
         return r.out().lines().filter(l -> l.contains(" beat: ")).findFirst().orElse("(no beat line) " + r.out());
     }
 
-    @Test
-    void withTheDefaultLeaseAKilledLeaderIsReplacedWithinTenSecondsAndHealthNamesItUntilThen() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "redis", "postgresql"})
+    void withTheDefaultLeaseAKilledLeaderIsReplacedWithinTenSecondsAndHealthNamesItUntilThen(String kind) throws Exception {
+        String brokerUrl = switch (kind) {
+            case "redis" -> server(RedisServer.start(dir.resolve("redis"), false)).url();
+            case "postgresql" -> server(PostgresServer.launch()).url();
+            default -> url();
+        };
         Path cfg = Files.writeString(dir.resolve("default-lease.yaml"), String.join("\n",
-                "broker_url: " + url(),
+                "broker_url: " + brokerUrl,
                 "health_check_interval: 0",
                 "beat_schedule:", // beat_lock_timeout: the default
                 "  every-1s:",
@@ -137,7 +156,7 @@ class BeatProcessTest {
                 "    schedule: 1s",
                 "    options: {queue: beats}",
                 ""));
-        try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url()).build(), new TaskRegistry())) {
+        try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, brokerUrl).build(), new TaskRegistry())) {
             // a worker on the default queue, so that health has one to ping; beat's messages wait on 'beats' to be counted
             children.add(ChildJvm.start(Main.class.getName(), List.of("worker", "--config", cfg.toString(), "-n", "w1",
                     "--pool", "threads", "--set", "worker_heartbeat_interval=0.5"), Map.of(), dir.resolve("w1.log")));
@@ -178,7 +197,7 @@ class BeatProcessTest {
                 skipped += Duration.between(slots.get(i - 1), slots.get(i)).toSeconds() - 1;
             }
             assertThat(skipped).as("slots skipped in the failover, slots %s", slots).isLessThanOrEqualTo(8);
-            System.out.printf("default lease: takeover %d ms after kill -9, first slot after it %d ms, %d slots skipped; stale leader: %s%n",
+            System.out.printf(kind + ", default lease: takeover %d ms after kill -9, first slot after it %d ms, %d slots skipped; stale leader: %s%n",
                     takeover.toMillis(), Duration.between(killedAt, firstAfter).toMillis(), skipped, beatLine(stale));
         }
     }
