@@ -246,7 +246,8 @@ public final class Celeriac implements AutoCloseable {
                 }
                 return;
             } catch (BrokerException e) {
-                if (!e.recoverable() || System.nanoTime() + delay * 1_000_000 > deadline) {
+                // a full disk is not waited for: it takes an operator, and the caller hears of it at once
+                if (!e.recoverable() || e instanceof StorageFullException || System.nanoTime() + delay * 1_000_000 > deadline) {
                     throw e;
                 }
                 if (!failed) {

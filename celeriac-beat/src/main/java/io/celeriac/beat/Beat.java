@@ -32,15 +32,17 @@ import org.slf4j.LoggerFactory;
  * together, and only while this process holds the lock ({@link Coordination#publishIfHolder}).
  * A restarted or new leader reads the records and goes on from there.
  *
- * <p>Late and missed slots: a slot that came due more than {@code beat_lock_timeout} before the
- * tick that sees it was missed (no beat was running, or the machine slept); it is fired once or
- * skipped as the entry's {@code catch_up} says. Either way, a backlog of many slots of one entry
+ * <p>Late and missed slots: a slot that came due more than twice {@code beat_lock_timeout} before
+ * the tick that sees it was missed (no beat was running, or the machine slept); it is fired once or
+ * skipped as the entry's {@code catch_up} says. (A failover takes at most the lease and a tenth, so
+ * a slot that came due while the leader was dying is late, not missed: a standby fires it.) Either way, a backlog of many slots of one entry
  * fires at most once.
  */
 public final class Beat {
     private static final Logger log = LoggerFactory.getLogger("celeriac.beat");
     static final String LOCK = "celeriac.beat.leader";
     static final String LAST = "celeriac.beat.last.";
+    /** The longest gap between a beat's heartbeats; with a short lease they are more frequent (a fifth of it). */
     static final Duration HEARTBEAT = Duration.ofSeconds(2);
 
     private final List<ScheduleEntry> entries;
@@ -48,6 +50,7 @@ public final class Beat {
     private final Coordination coordination;
     private final Clock clock;
     private final Duration lease;
+    private final Duration heartbeatEvery;
     private final String node;
     private final String owner;
     private final String defaultQueue;
@@ -66,6 +69,7 @@ public final class Beat {
         this.coordination = coordination;
         this.clock = clock;
         this.lease = config.get(Settings.BEAT_LOCK_TIMEOUT);
+        this.heartbeatEvery = min(HEARTBEAT, lease.dividedBy(5));
         this.node = node;
         this.owner = node + "/" + UUID.randomUUID();
         this.defaultQueue = config.get(Settings.TASK_DEFAULT_QUEUE);
@@ -100,8 +104,8 @@ public final class Beat {
             if (!leader) {
                 return bounded(lease.dividedBy(10));
             }
-            // wake at least every 2 s (the heartbeat) and every third of the lease (to renew the lock in time)
-            Instant soonest = now.plus(min(lease.dividedBy(3), HEARTBEAT));
+            // wake at least every heartbeat and every third of the lease (to renew the lock in time)
+            Instant soonest = now.plus(min(lease.dividedBy(3), heartbeatEvery));
             for (ScheduleEntry e : entries) {
                 Instant next = run(e, now);
                 if (next.isBefore(soonest)) {
@@ -138,7 +142,7 @@ public final class Beat {
             record(e, due, null, "new entry " + e.name() + " (" + e.schedule().describe() + "): first run at "
                     + e.schedule().nextAfter(now));
         } else if (due.isAfter(lastFired)) {
-            boolean missed = Duration.between(due, now).compareTo(lease) > 0;
+            boolean missed = Duration.between(due, now).compareTo(lease.multipliedBy(2)) > 0;
             Instant earlier = e.schedule().nextAfter(lastFired);
             String backlog = earlier.isBefore(due) ? " (slots from " + earlier + " on were missed too; fired once)" : "";
             if (missed && e.catchUp().equals("skip")) {
@@ -187,7 +191,8 @@ public final class Beat {
     }
 
     private void heartbeat(Instant now) {
-        if (Duration.between(lastBeat, now).compareTo(HEARTBEAT) < 0) {
+        // a little early rather than a whole tick late: ticks fall on slots, which may come just before it is due
+        if (Duration.between(lastBeat, now).compareTo(heartbeatEvery.multipliedBy(4).dividedBy(5)) < 0) {
             return;
         }
         lastBeat = now;
@@ -198,6 +203,9 @@ public final class Beat {
         o.put("leader", leader);
         o.put("entries", entries.size());
         o.put("fired", fired);
+        // what `celeriac health` judges this beat by: a leader silent for half its lease is down or stuck
+        o.put("lease", lease.toMillis() / 1000.0);
+        o.put("freq", heartbeatEvery.toMillis() / 1000.0);
         o.put("timestamp", now.toEpochMilli() / 1000.0);
         try {
             broker.keepAlive(node, Json.write(o));

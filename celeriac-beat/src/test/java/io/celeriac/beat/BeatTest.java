@@ -172,6 +172,22 @@ class BeatTest {
     }
 
     @Test
+    void aSlotDueWhileTheLeaderDiesIsFiredByTheStandbyEvenWithCatchUpSkip() throws Exception {
+        Config c = config(Map.of("minutely", entry("noop", "1m", "catch_up", "skip")), "beat_lock_timeout", "5s"); // the default
+        Beat a = beat(c, "beat-a");
+        Beat b = beat(c, "beat-b");
+        tickAt(a, "2026-03-28T20:00:00.100Z");
+        tickAt(b, "2026-03-28T20:00:00.200Z");
+        tickAt(a, "2026-03-28T20:00:59.900Z"); // renews the lock, then dies just before the 20:01 slot
+        tickAt(b, "2026-03-28T20:01:04.000Z");
+        assertThat(b.isLeader()).isFalse();
+        // the lease (5 s) has run out; the standby looks every tenth of it and sees the slot 5.4 s late
+        tickAt(b, "2026-03-28T20:01:05.400Z");
+        assertThat(b.isLeader()).isTrue();
+        assertThat(sent(c)).containsExactly("minutely@2026-03-28T20:01:00Z");
+    }
+
+    @Test
     void aBeatThatWakesLateFiresOnceAndNotTheWholeBacklog() throws Exception {
         Config c = config(Map.of("minutely", entry("noop", "1m")));
         Beat b = beat(c, "beat1");

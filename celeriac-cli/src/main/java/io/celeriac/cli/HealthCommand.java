@@ -183,13 +183,54 @@ final class HealthCommand implements Callable<Integer> {
                 }
             }
         }
+        checkBeat(ctx, app, beats, now, expectBeat);
+    }
+
+    /**
+     * The beat leader is judged by its heartbeat, not by its lock alone: a leader killed with
+     * {@code kill -9} still holds the lock until its lease runs out, but it stops sending heartbeats,
+     * and one silent for half its lease (a leader sends one every fifth of it) is down or stuck.
+     */
+    private void checkBeat(ManagerContext ctx, Celeriac app, Map<String, NodeBeat> beats, long now, boolean expectBeat) {
+        Duration configured = ctx.config.get(Settings.BEAT_LOCK_TIMEOUT);
         Optional<String> holder = app.coordination().holder("celeriac.beat.leader");
-        Optional<NodeBeat> fresh = beats.values().stream().filter(b -> now - b.at().toEpochMilli() < 15_000).findAny();
-        if (holder.isPresent() || fresh.isPresent()) {
-            ok("beat", holder.map(h -> "leader " + h.replaceAll("/.*", "")).orElse("no leader yet")
-                    + fresh.map(b -> ", heartbeat " + (now - b.at().toEpochMilli()) / 1000.0 + " s ago").orElse(""));
+        java.util.function.Function<NodeBeat, Double> age = b -> (now - b.at().toEpochMilli()) / 1000.0;
+        java.util.function.Function<NodeBeat, Double> silentAfter = b -> {
+            JsonNode j = json(b);
+            double lease = j.path("lease").asDouble(configured.toMillis() / 1000.0);
+            double freq = j.path("freq").asDouble(2.0);
+            return Math.max(lease / 2, 2 * freq);
+        };
+        List<String> alive = beats.values().stream().filter(b -> age.apply(b) <= silentAfter.apply(b)).map(NodeBeat::node).toList();
+        if (holder.isPresent()) {
+            String leader = holder.get().replaceAll("/.*", "");
+            NodeBeat hb = beats.get(leader);
+            if (hb == null || age.apply(hb) > silentAfter.apply(hb)) {
+                fail("beat", "leader " + leader + (hb == null ? " has sent no heartbeat"
+                        : String.format(" has sent no heartbeat for %.1f s", age.apply(hb)))
+                        + " but still holds the leader lock: it is down or stuck; "
+                        + (alive.isEmpty() ? "no other beat is running to take over"
+                        : "a standby (" + String.join(", ", alive) + ") takes over when its lease runs out"));
+            } else {
+                List<String> standby = alive.stream().filter(n -> !n.equals(leader)).toList();
+                ok("beat", String.format("leader %s, heartbeat %.1f s ago", leader, age.apply(hb))
+                        + (standby.isEmpty() ? "" : "; standby " + String.join(", ", standby)));
+            }
+        } else if (!alive.isEmpty()) {
+            ok("beat", "no leader this instant; " + String.join(", ", alive) + " running, one takes the lock at its next look");
         } else if (expectBeat || !beats.isEmpty()) {
-            fail("beat", "no leader lock and no heartbeat in the last 15 s");
+            Optional<NodeBeat> last = beats.values().stream().filter(b -> json(b).path("leader").asBoolean())
+                    .max(java.util.Comparator.comparing(NodeBeat::at));
+            fail("beat", "no beat is running: " + last.map(b -> String.format("the last leader, %s, has sent no heartbeat for %.1f s",
+                    b.node(), age.apply(b))).orElse("no beat has sent a heartbeat in the last " + FORGOTTEN.toMinutes() + " minutes"));
+        }
+    }
+
+    private static JsonNode json(NodeBeat b) {
+        try {
+            return Json.read(b.json());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Json.NODES.objectNode(); // a heartbeat not written by this version: judged by the defaults
         }
     }
 

@@ -220,8 +220,10 @@ public final class Settings {
             "Time zone of cron schedules that name none.");
 
     public static final Setting<Duration> BEAT_LOCK_TIMEOUT = define("beat_lock_timeout",
-            ValueType.duration(Duration.ofSeconds(1)), Duration.ofSeconds(30),
-            "Lease of the beat leader lock: the leader renews it as it runs; if it dies, another beat takes over within this long.");
+            ValueType.duration(Duration.ofSeconds(1)), Duration.ofSeconds(5),
+            "Lease of the beat leader lock: the leader renews it every third of it (and sends a heartbeat every fifth, at"
+                    + " most every 2 s); if it dies, another beat takes over within this long (plus a tenth: how often the"
+                    + " others look), and `celeriac health` calls a leader silent for half of it down.");
 
     public static final Setting<String> BEAT_CATCH_UP = define("beat_catch_up", ValueType.oneOf("once", "skip"), "once",
             "A slot missed while no beat ran: fire it once when beat starts (once), or skip it (skip). Per entry: catch_up.");

@@ -404,6 +404,6 @@ final class SqlBroker implements Broker {
     }
 
     private BrokerException failure(String what, SQLException e) {
-        return new BrokerException(url + ": " + what + " failed: " + SqlDatabase.explain(e), true, e);
+        return SqlDatabase.failure(url + ": " + what + " failed: " + SqlDatabase.explain(e), e);
     }
 }

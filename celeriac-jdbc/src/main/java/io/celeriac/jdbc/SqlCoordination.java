@@ -1,6 +1,5 @@
 package io.celeriac.jdbc;
 
-import io.celeriac.BrokerException;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Coordination;
 import java.sql.Connection;
@@ -149,7 +148,7 @@ final class SqlCoordination implements Coordination {
         try {
             return call.call();
         } catch (SQLException e) {
-            throw new BrokerException(url + ": " + what + " failed: " + SqlDatabase.explain(e), true, e);
+            throw SqlDatabase.failure(url + ": " + what + " failed: " + SqlDatabase.explain(e), e);
         }
     }
 }

@@ -127,7 +127,26 @@ abstract class SqlDatabase {
     static String explain(SQLException e) {
         SQLException root = root(e);
         String message = root.getMessage() == null ? root.toString() : root.getMessage();
+        if (full(e)) {
+            return "the disk is full (" + message + ")";
+        }
         return unreachable(e) ? "database unreachable (" + message + ")" : message;
+    }
+
+    /** True when the write failed because the disk is full (SQLite's SQLITE_FULL, PostgreSQL's disk_full 53100). */
+    static boolean full(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException s && ("53100".equals(s.getSQLState())
+                    || (s.getMessage() != null && s.getMessage().contains("SQLITE_FULL")))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The exception for a failed broker or store call: {@link io.celeriac.StorageFullException} for a full disk. */
+    static io.celeriac.BrokerException failure(String message, SQLException e) {
+        return full(e) ? new io.celeriac.StorageFullException(message, e) : new io.celeriac.BrokerException(message, true, e);
     }
 
     /**

@@ -92,8 +92,8 @@ final class SqlResultStore implements ResultStore {
                 return null;
             }, wake);
         } catch (SQLException e) {
-            throw new BrokerException(url + ": committing " + batch.size() + " finished message(s) failed: "
-                    + SqlDatabase.explain(e), true, e);
+            throw SqlDatabase.failure(url + ": committing " + batch.size() + " finished message(s) failed: "
+                    + SqlDatabase.explain(e), e);
         }
         later.send(broker);
     }

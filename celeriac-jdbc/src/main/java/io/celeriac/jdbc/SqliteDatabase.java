@@ -12,6 +12,8 @@ import java.sql.Statement;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One SQLite file in WAL mode, shared by every broker and result store this JVM opens on it.
@@ -23,28 +25,166 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>{@code synchronous=NORMAL} in WAL mode means a committed transaction survives the process
  * being killed (the WAL is in the OS page cache); only a power loss can drop the last commits.
+ *
+ * <p>Space is given back: the file uses incremental auto-vacuum (set before the tables are created;
+ * a file made without it is converted by one {@code VACUUM} when it is opened), and a maintenance
+ * thread checks the free-page count every second; past {@value #VACUUM_TRIGGER_BYTES} bytes free it
+ * runs {@code PRAGMA incremental_vacuum} in steps of {@value #VACUUM_STEP_BYTES} bytes, each its own
+ * short write transaction, so the one writer (and other processes) wait a few milliseconds at a
+ * time, never for a whole {@code VACUUM}. It keeps {@value #VACUUM_KEEP_BYTES} bytes free for the
+ * next inserts. The WAL is truncated after a burst ({@code wal_checkpoint(TRUNCATE)} once it is
+ * past {@value #WAL_TRUNCATE_BYTES} bytes, and {@code journal_size_limit} on every reset).
  */
 final class SqliteDatabase extends SqlDatabase {
     private static final int SCHEMA_VERSION = 2; // 2: chords and saved groups
     private static final int BUSY_TIMEOUT_MS = 30_000;
+    private static final Logger log = LoggerFactory.getLogger("celeriac.broker");
+    // Maintenance (space given back): how often it looks, when it starts, how much per step, what it leaves.
+    static final long MAINTENANCE_INTERVAL_MS = 1_000;
+    static final long VACUUM_TRIGGER_BYTES = 4L << 20;
+    static final long VACUUM_STEP_BYTES = 1L << 20;
+    static final long VACUUM_KEEP_BYTES = 1L << 20;
+    static final long WAL_TRUNCATE_BYTES = 4L << 20;
+    /** The maintenance connection waits this long for other processes' locks, then tries again next round. */
+    private static final int MAINTENANCE_BUSY_TIMEOUT_MS = 250;
 
     private final Path file;
     private final String jdbcUrl;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Connection writer;
     private final Deque<Connection> readers = new ArrayDeque<>();
+    private final Connection maintenance;
+    private final Thread maintainer;
+    private volatile boolean closed;
 
     private SqliteDatabase(Path file) throws SQLException {
         this.file = file;
         this.jdbcUrl = "jdbc:sqlite:" + file;
-        this.writer = connect();
+        // journal_mode by hand here, after auto_vacuum: switching to WAL writes the file's header, which fixes the mode
+        this.writer = connect(BUSY_TIMEOUT_MS, false);
         try (Statement s = writer.createStatement()) {
+            // Only takes effect in a new file; an older file is converted below.
+            s.execute("PRAGMA auto_vacuum=INCREMENTAL");
             s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA journal_size_limit=" + WAL_TRUNCATE_BYTES);
         }
         // Autocommit stays on and transactions are opened by hand: in manual-commit mode the driver
         // starts the next transaction right after each commit, so this connection would hold the
         // write lock between writes and lock every other process out.
         migrate();
+        convertToIncrementalVacuum();
+        this.maintenance = connect(MAINTENANCE_BUSY_TIMEOUT_MS, true);
+        try (Statement s = maintenance.createStatement()) {
+            s.execute("PRAGMA journal_size_limit=" + WAL_TRUNCATE_BYTES);
+        }
+        this.maintainer = new Thread(this::maintainLoop, "celeriac-sqlite-vacuum");
+        maintainer.setDaemon(true);
+        maintainer.start();
+    }
+
+    /**
+     * A file made without incremental auto-vacuum (by an older Celeriac) never shrinks: one
+     * {@code VACUUM} converts it. It copies only the live rows, so a big file that is mostly free
+     * space converts quickly. Should it fail (the disk is full, another process holds the file),
+     * the file is used as it is and the next open tries again.
+     */
+    private void convertToIncrementalVacuum() {
+        writeLock.lock();
+        try (Statement s = writer.createStatement()) {
+            long mode = pragma(writer, "auto_vacuum");
+            if (mode != 0) {
+                return; // 1 full, 2 incremental: space is given back already
+            }
+            long bytes = pragma(writer, "page_count") * pragma(writer, "page_size");
+            log.info("{}: converting the file to incremental auto-vacuum (a one-time VACUUM of {} MiB)", file,
+                    String.format("%.1f", bytes / 1048576.0));
+            s.execute("PRAGMA auto_vacuum=INCREMENTAL");
+            s.execute("VACUUM");
+        } catch (SQLException e) {
+            log.warn("{}: could not convert the file to incremental auto-vacuum ({}); it does not shrink until a later open"
+                    + " converts it", file, e.getMessage());
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void maintainLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(MAINTENANCE_INTERVAL_MS);
+                maintain();
+            } catch (InterruptedException e) {
+                return;
+            } catch (SQLException | RuntimeException e) {
+                // busy (another process writes), a full disk, a closing database: next round
+                log.debug("{}: maintenance: {}", file, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * One round of giving space back: free pages past the trigger are vacuumed away in steps, then
+     * the WAL is checkpointed and truncated once it has grown past its limit.
+     */
+    void maintain() throws SQLException, InterruptedException {
+        long pageSize = pragma(maintenance, "page_size");
+        long free = pragma(maintenance, "freelist_count");
+        if (free * pageSize >= VACUUM_TRIGGER_BYTES && pragma(maintenance, "auto_vacuum") == 2) {
+            long keep = VACUUM_KEEP_BYTES / pageSize;
+            long step = Math.max(1, VACUUM_STEP_BYTES / pageSize);
+            while (!closed && free > keep) {
+                long n = Math.min(step, free - keep);
+                underWriteLock(() -> {
+                    try (Statement s = maintenance.createStatement()) {
+                        // executeUpdate steps the pragma to its end (execute would free one page only)
+                        s.executeUpdate("PRAGMA incremental_vacuum(" + n + ")");
+                    }
+                });
+                free = pragma(maintenance, "freelist_count");
+                Thread.sleep(1); // let the writers of this JVM in between steps
+            }
+        }
+        // The file itself shrinks when the WAL is checkpointed: do it when it would give space back
+        // (the file is longer than the database, after a vacuum or the conversion) or the WAL grew big.
+        long shrinkable = sizeOf(file) - pragma(maintenance, "page_count") * pageSize;
+        long walBytes = sizeOf(Path.of(file + "-wal"));
+        if (!closed && (walBytes > WAL_TRUNCATE_BYTES || shrinkable >= VACUUM_STEP_BYTES)) {
+            underWriteLock(() -> {
+                try (Statement s = maintenance.createStatement();
+                     ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                    rs.next(); // busy = 1 when a reader held on: the next round tries again
+                }
+            });
+        }
+    }
+
+    private interface SqlStep {
+        void run() throws SQLException;
+    }
+
+    private void underWriteLock(SqlStep step) throws SQLException {
+        writeLock.lock();
+        try {
+            if (!closed) {
+                step.run();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            return 0; // none (a WAL checkpointed and removed meanwhile)
+        }
+    }
+
+    private static long pragma(Connection c, String name) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA " + name)) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
     }
 
     /** Opens (or joins) the database at {@code file}; every open needs a {@link #release()}. */
@@ -55,13 +195,16 @@ final class SqliteDatabase extends SqlDatabase {
             throw new ConfigException("'" + url + "': directory " + dir + " does not exist");
         }
         return acquire(key, () -> new SqliteDatabase(key),
-                e -> new BrokerException("'" + url + "': cannot open SQLite database " + key + ": " + e.getMessage(), false, e));
+                e -> new BrokerException("'" + url + "': cannot open SQLite database " + key + ": " + explain(e), false, e));
     }
 
     @Override
     void close() {
+        closed = true;
+        maintainer.interrupt();
         writeLock.lock();
         try {
+            closeQuietly(maintenance);
             closeQuietly(writer);
             synchronized (readers) {
                 readers.forEach(SqliteDatabase::closeQuietly);
@@ -76,11 +219,13 @@ final class SqliteDatabase extends SqlDatabase {
         return file;
     }
 
-    private Connection connect() throws SQLException {
+    private Connection connect(int busyTimeoutMs, boolean wal) throws SQLException {
         java.util.Properties p = new java.util.Properties();
-        p.setProperty("journal_mode", "WAL");
+        if (wal) {
+            p.setProperty("journal_mode", "WAL");
+        }
         p.setProperty("synchronous", "NORMAL");
-        p.setProperty("busy_timeout", Integer.toString(BUSY_TIMEOUT_MS));
+        p.setProperty("busy_timeout", Integer.toString(busyTimeoutMs));
         p.setProperty("foreign_keys", "false");
         return DriverManager.getConnection(jdbcUrl, p);
     }
@@ -189,7 +334,7 @@ final class SqliteDatabase extends SqlDatabase {
                 return c;
             }
         }
-        Connection c = connect();
+        Connection c = connect(BUSY_TIMEOUT_MS, true);
         c.setAutoCommit(true);
         return c;
     }

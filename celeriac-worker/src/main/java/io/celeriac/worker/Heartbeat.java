@@ -70,7 +70,7 @@ final class Heartbeat implements AutoCloseable {
             ObjectNode beat = state(type); // one state per beat: recorded, and sent as the event
             broker.keepAlive(options.nodeName(), Json.write(beat));
             events.get().send(beat);
-            BrokerOutage.of(broker).ok();
+            BrokerOutage.of(broker).ok("heartbeat");
         } catch (Throwable t) {
             // leases are not renewed meanwhile: a long outage may redeliver what this worker holds
             BrokerOutage.of(broker).failed("heartbeat", t);

@@ -19,20 +19,23 @@ final class Persistently {
 
     static boolean run(String what, Runnable op, BooleanSupplier giveUp, BrokerOutage outage) {
         long delay = 100;
+        Object part = new Object(); // this call: the outage lasts until it succeeds
         while (true) {
             try {
                 op.run();
-                outage.ok();
+                outage.ok(part);
                 return true;
             } catch (BrokerException e) {
                 if (!e.recoverable() || giveUp.getAsBoolean()) {
+                    outage.forget(part);
                     log.error("{}: {}", what, e.getMessage());
                     return false;
                 }
-                outage.failed(what, e);
+                outage.failed(part, what, e);
                 try {
                     Thread.sleep(delay);
                 } catch (InterruptedException ie) {
+                    outage.forget(part);
                     Thread.currentThread().interrupt();
                     return false;
                 }

@@ -54,7 +54,7 @@ final class Revocations {
         try {
             fresh = broker.revocations(cursor.minusMillis(OVERLAP_MS));
         } catch (RuntimeException e) {
-            BrokerOutage.of(broker).failed("read revocations", e);
+            BrokerOutage.of(broker).failed(null, "read revocations", e); // read when a task starts: may not come again soon
             refreshedAt = System.nanoTime(); // not again at once: a task start must not wait on a broker that is down
             return;
         }

@@ -240,7 +240,7 @@ public final class Worker {
                 List<Delivery> got = broker.reserve(List.copyOf(queues), free, POLL_SLICE);
                 stats.lastPollMillis = System.currentTimeMillis();
                 if (backoff > 0) {
-                    BrokerOutage.of(broker).ok();
+                    BrokerOutage.of(broker).ok("consumer");
                     backoff = 0;
                 }
                 if (!got.isEmpty()) {
