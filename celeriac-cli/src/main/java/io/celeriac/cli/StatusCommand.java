@@ -111,8 +111,8 @@ final class StatusCommand implements Callable<Integer> {
                         o.get("uptime_seconds").isNull() ? "-" : uptime(o.get("uptime_seconds").asLong()));
             }
         } else if (pid.isEmpty()) {
-            out.println("manager: not running" + killed.map(k -> " (the last one, pid " + k.pid()
-                    + ", was killed or died; none of its programs runs any more)").orElse("") + " (start it with: celeriac start)");
+            out.println("manager: not running" + killed.map(k -> "; the last one (pid " + k.pid()
+                    + ") was killed or died, and none of its programs runs any more").orElse("") + " (start it with: celeriac start)");
         } else if (processes == null) {
             out.println("manager: pid " + pid.get() + ", not answering: " + doc.path("manager_error").asText());
         } else {

@@ -419,6 +419,18 @@ class ManagerProcessTest {
         assertThat(table.out()).contains("manager: pid " + manager).containsPattern("worker\\s+RUNNING");
         assertThat(socket).exists();
         assertThat(CliRun.of("health", "--config", cfg.toString()).out()).contains("ok    manager: pid " + manager);
+
+        // a tidy-up of the whole run directory: the manager puts back its lock, pid file, records and socket
+        try (var files = Files.walk(dir.resolve("run"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> Files.exists(dir.resolve("run/manager.lock"))
+                && Files.exists(socket) && Files.exists(dir.resolve("run/programs/worker.json")));
+        CliRun third = CliRun.of("start", "--config", cfg.toString());
+        assertThat(third.code()).isEqualTo(4);
+        assertThat(third.err()).startsWith("celeriac: already running (manager pid " + manager + ")");
+        assertThat(osProcesses(null).get("manager")).containsExactly(manager);
+        assertThat(CliRun.of("status", "--config", cfg.toString()).out()).contains("manager: pid " + manager);
         CliRun stop = CliRun.of("stop", "--config", cfg.toString());
         assertThat(stop.code()).as(stop.err()).isZero();
         assertThat(osProcesses(null)).isEmpty();

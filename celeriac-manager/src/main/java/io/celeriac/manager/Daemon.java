@@ -40,6 +40,8 @@ public final class Daemon {
     private final Alerts alerts;
     private final CountDownLatch shutdown = new CountDownLatch(1);
     private final ProgramRecords records;
+    private final Recording recording;
+    private boolean lockLost;
 
     public Daemon(List<ProgramSpec> programs, Path runDir, ProgramLogs logs, Alerts alerts, Launcher launcher) {
         this.programs = programs;
@@ -47,7 +49,8 @@ public final class Daemon {
         this.logs = logs;
         this.alerts = alerts;
         this.records = new ProgramRecords(runDir);
-        this.supervisor = new Supervisor(programs, new Recording(launcher), logs, alerts, Clock.systemUTC());
+        this.recording = new Recording(launcher);
+        this.supervisor = new Supervisor(programs, recording, logs, alerts, Clock.systemUTC());
     }
 
     /**
@@ -58,6 +61,7 @@ public final class Daemon {
     private final class Recording implements Launcher {
         private final Launcher os;
         private final ProcessId self = ProcessId.current();
+        private final Map<String, ProgramRecords.Entry> live = new java.util.concurrent.ConcurrentHashMap<>();
 
         Recording(Launcher os) {
             this.os = os;
@@ -72,7 +76,11 @@ public final class Daemon {
             Child c = os.launch(processName, command, env, output);
             ProgramSpec spec = programs.stream().filter(p -> p.processNames().contains(processName)).findFirst().orElseThrow();
             Optional<ProcessId> id = ProcessId.of(c.pid());
-            id.ifPresent(i -> records.write(new ProgramRecords.Entry(processName, spec.name(), spec.kind(), i, spec.stopwaitsecs(), self)));
+            id.ifPresent(i -> {
+                ProgramRecords.Entry e = new ProgramRecords.Entry(processName, spec.name(), spec.kind(), i, spec.stopwaitsecs(), self);
+                live.put(processName, e);
+                records.write(e);
+            });
             return new Child() {
                 private boolean removed = id.isEmpty();
 
@@ -86,6 +94,7 @@ public final class Daemon {
                     Integer code = c.exitCode();
                     if (code != null && !removed) {
                         removed = true;
+                        live.computeIfPresent(processName, (k, e) -> e.id().equals(id.get()) ? null : e);
                         records.remove(processName, id.get());
                     }
                     return code;
@@ -139,6 +148,29 @@ public final class Daemon {
     }
 
     /**
+     * The run directory as the CLI needs it, put back if a tidy-up deleted part of it under the live
+     * manager: the lock (else a second manager could start), the pid file, the records of the running
+     * processes (else a kill -9 later would leave them unfound), the control socket.
+     */
+    private void ensureRunDir(ManagerLock lock, ControlSocket socket, Path pidFile) {
+        try {
+            Files.createDirectories(runDir);
+            if (!lock.ensureHeld() && !lockLost) {
+                lockLost = true;
+                log.error("manager: {} was deleted, and another process has locked the new one: a second manager may run on {};"
+                        + " stop this one (pid {})", runDir.resolve(ManagerLock.FILE), runDir, ProcessHandle.current().pid());
+            }
+            if (!Files.exists(pidFile)) {
+                Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+            }
+            recording.live.values().stream().filter(e -> !records.has(e.process())).forEach(records::write);
+        } catch (IOException e) {
+            log.warn("manager: run directory {}: {}", runDir, e.getMessage());
+        }
+        socket.ensureBound();
+    }
+
+    /**
      * Runs until {@link #shutdown()}; returns the exit code (0). Throws {@link AlreadyRunning} when
      * another manager holds the run directory. Processes left running by a manager that was killed
      * are stopped first (warmly: SIGTERM, SIGKILL after their stopwaitsecs): never two of one program.
@@ -163,7 +195,7 @@ public final class Daemon {
                 while (!shutdown.await(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
                     supervisor.tick();
                     if (++ticks % 10 == 0) {
-                        socket.ensureBound();
+                        ensureRunDir(lock, socket, pidFile);
                     }
                 }
                 log.info("manager: stopping every program (warm shutdown)");

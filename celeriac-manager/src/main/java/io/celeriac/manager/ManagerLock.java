@@ -28,13 +28,63 @@ public final class ManagerLock implements AutoCloseable {
     private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
     private final Path path;
-    private final FileChannel channel;
-    private final FileLock lock;
+    private FileChannel channel;
+    private FileLock lock;
+    private Object fileKey;
 
     private ManagerLock(Path path, FileChannel channel, FileLock lock) {
         this.path = path;
         this.channel = channel;
         this.lock = lock;
+        this.fileKey = fileKey(path);
+    }
+
+    private static Object fileKey(Path p) {
+        try {
+            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Takes the lock again if its file was deleted or replaced under this live manager (a tidy-up
+     * of the run directory): otherwise the next {@code start} would not see it and start a second
+     * manager. Returns false when another process has taken the new file first. Called by the
+     * manager's loop; one stat when all is well.
+     */
+    public synchronized boolean ensureHeld() {
+        Object now = fileKey(path);
+        if (fileKey == null || fileKey.equals(now)) {
+            return true;
+        }
+        try {
+            Files.createDirectories(path.getParent());
+            FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileLock l = null;
+            for (int i = 0; i < 20 && l == null; i++) {
+                l = ch.tryLock();
+                if (l == null) {
+                    sleep(50);
+                }
+            }
+            if (l == null) {
+                ch.close();
+                return false;
+            }
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap((ProcessId.current() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            ch.force(true);
+            FileChannel old = channel;
+            channel = ch;
+            lock = l;
+            fileKey = fileKey(path);
+            old.close(); // its file is gone; the lock on it with it
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static Path path(Path runDir) {
@@ -142,9 +192,11 @@ public final class ManagerLock implements AutoCloseable {
 
     /** Empties the file (a clean end) and lets go of the lock. */
     @Override
-    public void close() {
+    public synchronized void close() {
         try {
-            channel.truncate(0);
+            if (fileKey != null && fileKey.equals(fileKey(path))) {
+                channel.truncate(0);
+            }
             lock.release();
             channel.close();
         } catch (IOException e) {

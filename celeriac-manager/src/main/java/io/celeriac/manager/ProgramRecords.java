@@ -81,6 +81,10 @@ public final class ProgramRecords {
         }
     }
 
+    boolean has(String process) {
+        return Files.exists(file(process));
+    }
+
     private Path file(String process) {
         return dir.resolve(process + ".json");
     }
