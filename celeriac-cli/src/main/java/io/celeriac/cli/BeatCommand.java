@@ -62,6 +62,7 @@ final class BeatCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("celeriac beat " + node + " on " + app.broker().describe() + ": "
                     + beat.describe().size() + " entries");
             spec.commandLine().getErr().flush();
+            ManagerWatch.start("beat " + node, service::stop);
             service.run();
             return Main.OK;
         }

@@ -8,6 +8,8 @@ import io.celeriac.config.Settings;
 import io.celeriac.manager.Alerts;
 import io.celeriac.manager.ControlSocket;
 import io.celeriac.manager.Daemon;
+import io.celeriac.manager.ManagerLock;
+import io.celeriac.manager.ProgramRecords;
 import io.celeriac.protocol.CeleryTime;
 import io.celeriac.protocol.Json;
 import io.celeriac.spi.Backends;
@@ -100,6 +102,14 @@ final class HealthCommand implements Callable<Integer> {
         }
         Optional<Long> pid = Daemon.running(ctx.runDir);
         if (pid.isEmpty()) {
+            List<ProgramRecords.Entry> orphans = Daemon.orphans(ctx.runDir);
+            if (!orphans.isEmpty()) {
+                fail("manager", "not running on " + ctx.runDir + "; the last one"
+                        + ManagerLock.killedHolder(ctx.runDir).map(k -> " (pid " + k.pid() + ")").orElse("")
+                        + " was killed or died and left " + String.join(", ", orphans.stream().map(ProgramRecords.Entry::describe).toList())
+                        + " running unsupervised (celeriac stop ends them; celeriac start replaces them)");
+                return orphans.stream().anyMatch(o -> o.kind().equals("beat"));
+            }
             fail("manager", "not running on " + ctx.runDir + " (start it with: celeriac start; or pass --no-manager)");
             return false;
         }

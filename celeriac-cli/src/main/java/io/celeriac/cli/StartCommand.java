@@ -2,9 +2,11 @@ package io.celeriac.cli;
 
 import io.celeriac.config.Settings;
 import io.celeriac.manager.Alerts;
+import io.celeriac.manager.ControlSocket;
 import io.celeriac.manager.Daemon;
 import io.celeriac.manager.OsLauncher;
 import io.celeriac.manager.ProgramLogs;
+import io.celeriac.manager.ProgramRecords;
 import io.celeriac.manager.ProgramSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,8 +42,11 @@ final class StartCommand implements Callable<Integer> {
         ManagerContext.writableDir(ctx.logDir, "log_dir");
         Optional<Long> running = Daemon.running(ctx.runDir);
         if (running.isPresent()) {
-            spec.commandLine().getErr().println("celeriac: already running (manager pid " + running.get() + "); see: celeriac status");
+            spec.commandLine().getErr().println(alreadyRunning(ctx, running.get()));
             return Main.ALREADY_RUNNING;
+        }
+        if (!stopOrphans(ctx, spec.commandLine().getOut(), spec.commandLine().getErr())) {
+            return Main.FAILED;
         }
         if (foreground) {
             ProgramLogs logs = new ProgramLogs(ctx.logDir, programs, ctx.config.get(Settings.LOGFILE_MAXBYTES),
@@ -49,9 +54,44 @@ final class StartCommand implements Callable<Integer> {
             Daemon daemon = new Daemon(programs, ctx.runDir, logs, new Alerts(ctx.config.get(Settings.ALERT_WEBHOOK_URL)),
                     new OsLauncher());
             Signals.onTermination("stopping every program", "stopping every program", daemon::shutdown, daemon::shutdown);
-            return daemon.run();
+            try {
+                return daemon.run();
+            } catch (Daemon.AlreadyRunning e) { // another start took the run directory in between
+                spec.commandLine().getErr().println(alreadyRunning(ctx, e.pid()));
+                return Main.ALREADY_RUNNING;
+            }
         }
         return detach(ctx, programs, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The one line for a start while a manager runs (whether or not its control socket is there). */
+    static String alreadyRunning(ManagerContext ctx, long pid) {
+        Path socket = ctx.runDir.resolve(ControlSocket.FILE);
+        return "celeriac: already running (manager pid " + pid + ")"
+                + (Files.exists(socket) ? "" : "; its control socket " + socket + " is missing: the manager binds it again within a second")
+                + "; see: celeriac status";
+    }
+
+    /**
+     * Processes a killed manager left running (found by their records: pid and start time) are
+     * stopped before a new manager starts its own: SIGTERM (warm), SIGKILL after their stopwaitsecs.
+     * Returns false, having said why, when one could not be stopped.
+     */
+    static boolean stopOrphans(ManagerContext ctx, java.io.PrintWriter out, java.io.PrintWriter err) throws InterruptedException {
+        List<ProgramRecords.Entry> orphans = Daemon.orphans(ctx.runDir);
+        if (orphans.isEmpty()) {
+            return true;
+        }
+        List<ProgramRecords.Entry> left = ProgramRecords.stop(new ProgramRecords(ctx.runDir), orphans, line -> {
+            out.println("celeriac: " + line);
+            out.flush();
+        });
+        if (!left.isEmpty()) {
+            err.println("celeriac: cannot stop " + String.join(", ", left.stream().map(ProgramRecords.Entry::describe).toList())
+                    + " (left by a manager that is gone): not starting a second copy; end them by hand");
+            return false;
+        }
+        return true;
     }
 
     /** Starts the daemon as a process of its own session, and waits until it answers. */
@@ -73,11 +113,15 @@ final class StartCommand implements Callable<Integer> {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             Optional<Long> pid = Daemon.running(ctx.runDir);
-            if (pid.isPresent()) {
+            if (pid.isPresent() && Files.exists(ctx.runDir.resolve(ControlSocket.FILE))) {
                 out.println("celeriac: started (manager pid " + pid.get() + "): "
                         + String.join(", ", programs.stream().map(s -> s.name() + (s.count() > 1 ? " ×" + s.count() : "")).toList())
                         + "; logs in " + ctx.logDir);
                 return Main.OK;
+            }
+            if (!p.isAlive() && p.exitValue() == Main.ALREADY_RUNNING) {
+                err.println(alreadyRunning(ctx, Daemon.running(ctx.runDir).orElse(0L)));
+                return Main.ALREADY_RUNNING;
             }
             if (!p.isAlive()) {
                 err.println("celeriac: the manager exited at once (code " + p.exitValue() + "); the end of " + log + ":");

@@ -7,12 +7,16 @@ import io.celeriac.Celeriac;
 import io.celeriac.TaskRegistry;
 import io.celeriac.manager.ControlSocket;
 import io.celeriac.manager.Daemon;
+import io.celeriac.manager.ManagerLock;
+import io.celeriac.manager.ProcessId;
+import io.celeriac.manager.ProgramRecords;
 import io.celeriac.protocol.Json;
 import io.celeriac.spi.NodeBeat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,7 +26,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"The supervised processes (state, pid, uptime, restarts, last exit) and, from the broker, each",
-                "worker's tasks done, running and failed. Exit 0: all RUNNING; 1: some not; 7: no manager running."})
+                "worker's tasks done, running and failed. Exit 0: all RUNNING; 1: some not; 7: no manager running",
+                "(processes a killed manager left running are listed as ORPHANED)."})
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config;
@@ -52,6 +57,26 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             doc.putNull("manager_pid");
         }
+        List<ProgramRecords.Entry> orphans = pid.isEmpty() ? Daemon.orphans(ctx.runDir) : List.of();
+        Optional<ProcessId> killed = pid.isEmpty() ? ManagerLock.killedHolder(ctx.runDir) : Optional.empty();
+        killed.ifPresent(k -> doc.put("killed_manager_pid", k.pid()));
+        if (pid.isEmpty()) {
+            ArrayNode rows = doc.putArray("orphans");
+            for (ProgramRecords.Entry o : orphans) {
+                ObjectNode r = rows.addObject();
+                r.put("process", o.process());
+                r.put("program", o.program());
+                r.put("kind", o.kind());
+                r.put("state", "ORPHANED");
+                r.put("pid", o.id().pid());
+                Optional<java.time.Instant> since = ProcessHandle.of(o.id().pid()).flatMap(h -> h.info().startInstant());
+                if (since.isPresent()) {
+                    r.put("uptime_seconds", Duration.between(since.get(), java.time.Instant.now()).toSeconds());
+                } else {
+                    r.putNull("uptime_seconds");
+                }
+            }
+        }
         ArrayNode workers = doc.putArray("workers");
         try (Celeriac app = Celeriac.open(ctx.config, new TaskRegistry())) {
             long now = System.currentTimeMillis();
@@ -76,8 +101,18 @@ final class StatusCommand implements Callable<Integer> {
             out.println(Json.write(doc));
             return code;
         }
-        if (pid.isEmpty()) {
-            out.println("manager: not running (start it with: celeriac start)");
+        if (pid.isEmpty() && !orphans.isEmpty()) {
+            out.println("manager: not running — " + killed.map(k -> "the last one (pid " + k.pid() + ")").orElse("the last one")
+                    + " was killed or died and left " + orphans.size() + " process" + (orphans.size() == 1 ? "" : "es")
+                    + " running unsupervised (celeriac stop ends them; celeriac start replaces them)");
+            out.printf("%-16s %-9s %-8s %-10s%n", "PROCESS", "STATE", "PID", "UPTIME");
+            for (JsonNode o : doc.get("orphans")) {
+                out.printf("%-16s %-9s %-8s %-10s%n", o.get("process").asText(), o.get("state").asText(), o.get("pid").asText(),
+                        o.get("uptime_seconds").isNull() ? "-" : uptime(o.get("uptime_seconds").asLong()));
+            }
+        } else if (pid.isEmpty()) {
+            out.println("manager: not running" + killed.map(k -> "; the last one (pid " + k.pid()
+                    + ") was killed or died, and none of its programs runs any more").orElse("") + " (start it with: celeriac start)");
         } else if (processes == null) {
             out.println("manager: pid " + pid.get() + ", not answering: " + doc.path("manager_error").asText());
         } else {

@@ -91,6 +91,7 @@ final class WorkerCommand implements Callable<Integer> {
             });
             banner(spec.commandLine().getErr(), worker, app);
             worker.start();
+            ManagerWatch.start("worker " + options.nodeName(), worker::shutdown);
             while (!worker.awaitTermination(Duration.ofDays(1))) {
                 // a worker runs until it is told to stop
             }

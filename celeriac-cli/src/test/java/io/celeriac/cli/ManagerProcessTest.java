@@ -17,7 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import io.celeriac.manager.ProcessId;
+import java.nio.file.DirectoryStream;
 import java.util.ArrayList;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -244,6 +248,192 @@ class ManagerProcessTest {
         CliRun tail = CliRun.of("logs", "worker", "-n", "5", "--config", cfg.toString());
         assertThat(tail.code()).isZero();
         assertThat(tail.out().strip().lines().count()).isEqualTo(5);
+    }
+
+    /** This test's processes as the OS sees them (from /proc, zombies left out): role (manager, worker, beat, sidecar) → pids. */
+    private Map<String, List<Long>> osProcesses(String sidecarArg) throws Exception {
+        Map<String, List<Long>> out = new TreeMap<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path proc : procs) {
+                long pid = Long.parseLong(proc.getFileName().toString());
+                List<String> args;
+                try {
+                    args = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).split("\0"));
+                } catch (java.io.IOException e) {
+                    continue; // gone meanwhile
+                }
+                if (ProcessId.of(pid).isEmpty()) {
+                    continue;
+                }
+                String role = null;
+                int main = args.indexOf(Main.class.getName());
+                if (args.contains(cfg.toString()) && main >= 0 && main + 1 < args.size()) {
+                    role = args.get(main + 1).equals("start") ? "manager" : args.get(main + 1);
+                } else if (sidecarArg != null && args.size() == 2 && args.get(0).endsWith("sleep") && args.get(1).equals(sidecarArg)) {
+                    role = "sidecar";
+                }
+                if (role != null) {
+                    out.computeIfAbsent(role, r -> new ArrayList<>()).add(pid);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void kill9(long pid) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessId.of(pid).isEmpty());
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessId.of(pid).isPresent();
+    }
+
+    /** Sends a task that sleeps {@code seconds} and waits until the worker runs it. */
+    private AsyncResult busy(Celeriac client, int seconds) {
+        AsyncResult slow = client.send("sleep", seconds);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                .until(() -> client.broker().size("celery") == 0
+                        && java.util.stream.StreamSupport.stream(status().path("workers").spliterator(), false)
+                        .anyMatch(w -> w.path("active").asInt() >= 1));
+        return slow;
+    }
+
+    @Test
+    void aKilledManagersProgramsAreOrphansThatStatusHealthAndStopSeeAndTheNextStartRunsOneOfEach() throws Exception {
+        String sidecarArg = Integer.toString(100_000 + new java.util.Random().nextInt(800_000));
+        config("programs:",
+                "  worker: {kind: worker}",
+                "  beat: {kind: beat}",
+                "  sidecar: {command: [/bin/sleep, '" + sidecarArg + "']}");
+        CliRun start = CliRun.of("start", "--config", cfg.toString());
+        assertThat(start.code()).as(start.err()).isZero();
+        awaitState("beat", "RUNNING", Duration.ofSeconds(30));
+        awaitState("sidecar", "RUNNING", Duration.ofSeconds(30));
+        try (Celeriac client = client()) {
+            awaitWorkerConsuming(client);
+            AsyncResult slow = busy(client, 25);
+            long manager = status().get("manager_pid").asLong();
+            long worker = process("worker").get("pid").asLong();
+            long beat = process("beat").get("pid").asLong();
+            long sidecar = process("sidecar").get("pid").asLong();
+            assertThat(osProcesses(sidecarArg)).containsEntry("manager", List.of(manager)).containsEntry("worker", List.of(worker))
+                    .containsEntry("beat", List.of(beat)).containsEntry("sidecar", List.of(sidecar));
+
+            kill9(manager);
+
+            // status: the manager is gone, and what it left running is named — not a plain "not running"
+            CliRun table = CliRun.of("status", "--config", cfg.toString());
+            assertThat(table.code()).as(table.out() + table.err()).isEqualTo(7);
+            assertThat(table.out()).contains("manager: not running — the last one (pid " + manager + ") was killed or died and left")
+                    .containsPattern("worker\\s+ORPHANED\\s+" + worker).containsPattern("sidecar\\s+ORPHANED\\s+" + sidecar);
+            JsonNode doc = status();
+            assertThat(doc.get("manager_pid").isNull()).isTrue();
+            assertThat(doc.get("killed_manager_pid").asLong()).isEqualTo(manager);
+            assertThat(doc.get("orphans").findValuesAsText("process")).contains("worker", "sidecar");
+
+            // health names them too
+            CliRun health = CliRun.of("health", "--config", cfg.toString());
+            assertThat(health.code()).isEqualTo(1);
+            assertThat(health.out()).contains("FAIL  manager: not running on " + dir.resolve("run") + "; the last one (pid " + manager
+                    + ") was killed or died and left").contains("sidecar (pid " + sidecar + ")").contains("running unsupervised");
+
+            // beat, idle, noticed its manager is gone and stopped itself; its log says why
+            await().atMost(Duration.ofSeconds(30)).until(() -> !alive(beat));
+            assertThat(Files.readString(dir.resolve("logs/beat.log"))).contains("the manager (pid " + manager + ") that started this beat")
+                    .contains("is gone (killed?): warm shutdown");
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(dir.resolve("logs/worker.log"))
+                    .contains("the manager (pid " + manager + ") that started this worker"));
+            assertThat(alive(worker)).as("the worker finishes its task before it exits").isTrue();
+
+            // stop ends what is left (warmly: the running task finishes), instead of exit 7
+            CliRun stop = CliRun.of("stop", "--config", cfg.toString());
+            assertThat(stop.code()).as(stop.out() + stop.err()).isZero();
+            assertThat(stop.out()).contains("no manager is running").contains("sidecar (pid " + sidecar + ")").contains("celeriac: stopped");
+            assertThat(alive(worker)).isFalse();
+            assertThat(alive(sidecar)).isFalse();
+            assertThat(osProcesses(sidecarArg)).isEmpty();
+            assertThat(slow.get(Duration.ofSeconds(60)).asDouble()).isEqualTo(25.0);
+            assertThat(CliRun.of("stop", "--config", cfg.toString()).code()).isEqualTo(7);
+
+            // and a new start runs exactly one of each
+            assertThat(CliRun.of("start", "--config", cfg.toString()).code()).isZero();
+            awaitState("worker", "RUNNING", Duration.ofSeconds(30));
+            awaitState("beat", "RUNNING", Duration.ofSeconds(30));
+            awaitState("sidecar", "RUNNING", Duration.ofSeconds(30));
+            Map<String, List<Long>> os = osProcesses(sidecarArg);
+            assertThat(os.get("manager")).hasSize(1);
+            assertThat(os.get("worker")).containsExactly(process("worker").get("pid").asLong());
+            assertThat(os.get("beat")).containsExactly(process("beat").get("pid").asLong());
+            assertThat(os.get("sidecar")).containsExactly(process("sidecar").get("pid").asLong());
+        }
+    }
+
+    @Test
+    void startAfterAKilledManagerStopsWhatItLeftFirstSoThereAreNeverTwoWorkers() throws Exception {
+        assertThat(CliRun.of("start", "--config", config().toString()).code()).isZero();
+        awaitState("beat", "RUNNING", Duration.ofSeconds(30));
+        try (Celeriac client = client()) {
+            awaitWorkerConsuming(client);
+            AsyncResult slow = busy(client, 20);
+            long manager = status().get("manager_pid").asLong();
+            long worker = process("worker").get("pid").asLong();
+            kill9(manager);
+
+            CliRun start = CliRun.of("start", "--config", cfg.toString());
+            assertThat(start.code()).as(start.out() + start.err()).isZero();
+            assertThat(start.out()).contains("left running by a manager that is gone").contains("worker (pid " + worker + ")")
+                    .contains("started (manager pid");
+            assertThat(alive(worker)).isFalse();
+            awaitState("worker", "RUNNING", Duration.ofSeconds(30));
+            awaitState("beat", "RUNNING", Duration.ofSeconds(30));
+            Map<String, List<Long>> os = osProcesses(null);
+            assertThat(os.get("manager")).containsExactly(status().get("manager_pid").asLong());
+            assertThat(os.get("worker")).containsExactly(process("worker").get("pid").asLong());
+            assertThat(os.get("beat")).containsExactly(process("beat").get("pid").asLong());
+            assertThat(status().get("orphans")).isNull();
+            assertThat(slow.get(Duration.ofSeconds(90)).asDouble()).isEqualTo(20.0);
+        }
+    }
+
+    @Test
+    void deletingTheControlSocketUnderALiveManagerDoesNotLetASecondOneStart() throws Exception {
+        assertThat(CliRun.of("start", "--config", config().toString()).code()).isZero();
+        awaitState("worker", "RUNNING", Duration.ofSeconds(30));
+        awaitState("beat", "RUNNING", Duration.ofSeconds(30));
+        long manager = status().get("manager_pid").asLong();
+        Path socket = dir.resolve("run/celeriac.sock");
+        Files.delete(socket);
+
+        CliRun again = CliRun.of("start", "--config", cfg.toString());
+        assertThat(again.code()).isEqualTo(4);
+        assertThat(again.err().strip()).startsWith("celeriac: already running (manager pid " + manager + ")").doesNotContain("\n");
+        Map<String, List<Long>> os = osProcesses(null);
+        assertThat(os.get("manager")).containsExactly(manager);
+        assertThat(os.get("worker")).hasSize(1);
+        assertThat(os.get("beat")).hasSize(1);
+
+        // status and health still find it (it binds its socket again), and stop stops it
+        CliRun table = CliRun.of("status", "--config", cfg.toString());
+        assertThat(table.code()).as(table.out()).isZero();
+        assertThat(table.out()).contains("manager: pid " + manager).containsPattern("worker\\s+RUNNING");
+        assertThat(socket).exists();
+        assertThat(CliRun.of("health", "--config", cfg.toString()).out()).contains("ok    manager: pid " + manager);
+
+        // a tidy-up of the whole run directory: the manager puts back its lock, pid file, records and socket
+        try (var files = Files.walk(dir.resolve("run"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> Files.exists(dir.resolve("run/manager.lock"))
+                && Files.exists(socket) && Files.exists(dir.resolve("run/programs/worker.json")));
+        CliRun third = CliRun.of("start", "--config", cfg.toString());
+        assertThat(third.code()).isEqualTo(4);
+        assertThat(third.err()).startsWith("celeriac: already running (manager pid " + manager + ")");
+        assertThat(osProcesses(null).get("manager")).containsExactly(manager);
+        assertThat(CliRun.of("status", "--config", cfg.toString()).out()).contains("manager: pid " + manager);
+        CliRun stop = CliRun.of("stop", "--config", cfg.toString());
+        assertThat(stop.code()).as(stop.err()).isZero();
+        assertThat(osProcesses(null)).isEmpty();
     }
 
     @Test

@@ -25,9 +25,9 @@ public final class ConfigLoader {
     public static final String DEFAULT_FILE = "celeriac.yaml";
     public static final String CONFIG_ENV = "CELERIAC_CONFIG";
 
-    /** Variables the launcher script reads; they are not settings. */
+    /** Variables the launcher script reads, and those the manager gives its programs; they are not settings. */
     private static final Set<String> LAUNCHER_ENV = Set.of(CONFIG_ENV, "CELERIAC_CLASSPATH", "CELERIAC_JAVA_OPTS",
-            "CELERIAC_JAVA", "CELERIAC_HOME");
+            "CELERIAC_JAVA", "CELERIAC_HOME", "CELERIAC_MANAGER", "CELERIAC_MANAGER_LOG");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 

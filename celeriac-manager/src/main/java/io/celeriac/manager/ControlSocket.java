@@ -29,21 +29,30 @@ public final class ControlSocket implements AutoCloseable {
     public static final String FILE = "celeriac.sock";
 
     private final Path path;
-    private final ServerSocketChannel server;
-    private final Thread acceptor;
+    private final Function<JsonNode, JsonNode> handler;
+    private ServerSocketChannel server;
+    private Object boundFile;
+    private boolean closed;
 
     /** Binds the socket and answers each request with {@code handler} on a thread of its own. */
     public ControlSocket(Path runDir, Function<JsonNode, JsonNode> handler) throws IOException {
         this.path = runDir.resolve(FILE);
+        this.handler = handler;
+        bind();
+    }
+
+    private synchronized void bind() throws IOException {
         Files.deleteIfExists(path);
-        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(path));
+        this.server = server;
         try {
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {
             log.warn("control socket {}: cannot restrict its permissions on this file system", path);
         }
-        acceptor = new Thread(() -> {
+        boundFile = fileKey();
+        Thread acceptor = new Thread(() -> {
             while (server.isOpen()) {
                 try {
                     SocketChannel ch = server.accept();
@@ -59,6 +68,39 @@ public final class ControlSocket implements AutoCloseable {
         }, "celeriac-control-socket");
         acceptor.setDaemon(true);
         acceptor.start();
+    }
+
+    private Object fileKey() {
+        try {
+            return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Binds the socket again if its file was deleted or replaced under the live manager (a tidy-up
+     * of the run directory, a second {@code start} of an old version): the CLI must still reach it.
+     * Called by the manager's loop; cheap when all is well (one stat).
+     */
+    public synchronized void ensureBound() {
+        Object key = fileKey();
+        if (closed || (boundFile == null ? key != null || Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                : boundFile.equals(key))) {
+            return;
+        }
+        log.warn("control socket {} was {}: binding it again", path, key == null ? "deleted" : "replaced");
+        try {
+            server.close();
+        } catch (IOException e) {
+            log.debug("closing the old control socket: {}", e.getMessage());
+        }
+        try {
+            bind();
+        } catch (IOException e) {
+            log.warn("control socket {}: cannot bind it again: {}", path, e.getMessage());
+        }
     }
 
     private static void serve(SocketChannel ch, Function<JsonNode, JsonNode> handler) {
@@ -80,9 +122,24 @@ public final class ControlSocket implements AutoCloseable {
         }
     }
 
-    /** Sends one request to the manager at {@code runDir}; throws {@link IOException} when none answers. */
+    /**
+     * Sends one request to the manager at {@code runDir}; throws {@link IOException} when none answers.
+     * When the socket file is missing but a manager holds the run directory (the file was deleted
+     * under it), waits up to 3 s for the manager to bind it again.
+     */
     public static JsonNode request(Path runDir, ObjectNode request, java.time.Duration timeout) throws IOException {
         Path p = runDir.resolve(FILE);
+        if (!Files.exists(p) && ManagerLock.holder(runDir).isPresent()) {
+            long end = System.nanoTime() + 3_000_000_000L;
+            while (!Files.exists(p) && System.nanoTime() < end) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
         if (!Files.exists(p)) {
             throw new IOException("no control socket at " + p);
         }
@@ -112,7 +169,8 @@ public final class ControlSocket implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         try {
             server.close();
             Files.deleteIfExists(path);

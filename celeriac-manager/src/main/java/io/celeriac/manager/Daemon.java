@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,10 @@ import org.slf4j.LoggerFactory;
 public final class Daemon {
     private static final Logger log = LoggerFactory.getLogger("celeriac.manager");
     public static final String PID_FILE = "celeriac.pid";
+    /** Given to every program: its manager's {@link ProcessId} ("PID:START"); a worker or beat stops itself warmly once that process is gone. */
+    public static final String MANAGER_ENV = "CELERIAC_MANAGER";
+    /** Given to every program: its log file, where it says why it stops when its manager is gone (its output pipe went with the manager). */
+    public static final String LOG_ENV = "CELERIAC_MANAGER_LOG";
     private static final Duration TICK = Duration.ofMillis(100);
 
     private final List<ProgramSpec> programs;
@@ -34,24 +39,107 @@ public final class Daemon {
     private final ProgramLogs logs;
     private final Alerts alerts;
     private final CountDownLatch shutdown = new CountDownLatch(1);
+    private final ProgramRecords records;
+    private final Recording recording;
+    private boolean lockLost;
 
     public Daemon(List<ProgramSpec> programs, Path runDir, ProgramLogs logs, Alerts alerts, Launcher launcher) {
         this.programs = programs;
         this.runDir = runDir;
         this.logs = logs;
         this.alerts = alerts;
-        this.supervisor = new Supervisor(programs, launcher, logs, alerts, Clock.systemUTC());
+        this.records = new ProgramRecords(runDir);
+        this.recording = new Recording(launcher);
+        this.supervisor = new Supervisor(programs, recording, logs, alerts, Clock.systemUTC());
     }
 
-    /** The pid of a live manager on {@code runDir}, if there is one (a stale pid file is ignored). */
+    /**
+     * The launcher as the manager uses it: each process is recorded ({@link ProgramRecords}) while it
+     * runs, and is told who its manager is ({@link #MANAGER_ENV}: pid and start time; {@link #LOG_ENV}:
+     * its log file), so that it stops itself, warmly, if the manager is killed.
+     */
+    private final class Recording implements Launcher {
+        private final Launcher os;
+        private final ProcessId self = ProcessId.current();
+        private final Map<String, ProgramRecords.Entry> live = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Recording(Launcher os) {
+            this.os = os;
+        }
+
+        @Override
+        public Child launch(String processName, List<String> command, Map<String, String> environment, LineSink output)
+                throws IOException {
+            Map<String, String> env = new java.util.LinkedHashMap<>(environment);
+            env.put(MANAGER_ENV, self.toString());
+            env.put(LOG_ENV, logs.file(processName).toString());
+            Child c = os.launch(processName, command, env, output);
+            ProgramSpec spec = programs.stream().filter(p -> p.processNames().contains(processName)).findFirst().orElseThrow();
+            Optional<ProcessId> id = ProcessId.of(c.pid());
+            id.ifPresent(i -> {
+                ProgramRecords.Entry e = new ProgramRecords.Entry(processName, spec.name(), spec.kind(), i, spec.stopwaitsecs(), self);
+                live.put(processName, e);
+                records.write(e);
+            });
+            return new Child() {
+                private boolean removed = id.isEmpty();
+
+                @Override
+                public long pid() {
+                    return c.pid();
+                }
+
+                @Override
+                public Integer exitCode() {
+                    Integer code = c.exitCode();
+                    if (code != null && !removed) {
+                        removed = true;
+                        live.computeIfPresent(processName, (k, e) -> e.id().equals(id.get()) ? null : e);
+                        records.remove(processName, id.get());
+                    }
+                    return code;
+                }
+
+                @Override
+                public void terminate() {
+                    c.terminate();
+                }
+
+                @Override
+                public void kill() {
+                    c.kill();
+                }
+            };
+        }
+    }
+
+    /**
+     * The pid of the live manager on {@code runDir}, if there is one: the process that holds
+     * {@code manager.lock} ({@link ManagerLock}). A stale pid file, or a deleted control socket, does not change the answer.
+     */
     public static Optional<Long> running(Path runDir) {
-        Path pidFile = runDir.resolve(PID_FILE);
-        try {
-            long pid = Long.parseLong(Files.readString(pidFile).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid)
-                    .filter(p -> Files.exists(runDir.resolve(ControlSocket.FILE)));
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
+        return ManagerLock.holder(runDir).map(ProcessId::pid);
+    }
+
+    /** Processes a manager that is gone (killed) left running on {@code runDir}; empty while a manager runs. */
+    public static List<ProgramRecords.Entry> orphans(Path runDir) {
+        if (ManagerLock.holder(runDir).isPresent()) {
+            return List.of();
+        }
+        return new ProgramRecords(runDir).live();
+    }
+
+    /** {@code start} while a manager holds the run directory. */
+    public static final class AlreadyRunning extends RuntimeException {
+        private final long pid;
+
+        public AlreadyRunning(long pid, Path runDir) {
+            super("already running (manager pid " + pid + " holds " + runDir.resolve(ManagerLock.FILE) + ")");
+            this.pid = pid;
+        }
+
+        public long pid() {
+            return pid;
         }
     }
 
@@ -59,29 +147,71 @@ public final class Daemon {
         return supervisor;
     }
 
-    /** Runs until {@link #shutdown()}; returns the exit code (0). */
+    /**
+     * The run directory as the CLI needs it, put back if a tidy-up deleted part of it under the live
+     * manager: the lock (else a second manager could start), the pid file, the records of the running
+     * processes (else a kill -9 later would leave them unfound), the control socket.
+     */
+    private void ensureRunDir(ManagerLock lock, ControlSocket socket, Path pidFile) {
+        try {
+            Files.createDirectories(runDir);
+            if (!lock.ensureHeld() && !lockLost) {
+                lockLost = true;
+                log.error("manager: {} was deleted, and another process has locked the new one: a second manager may run on {};"
+                        + " stop this one (pid {})", runDir.resolve(ManagerLock.FILE), runDir, ProcessHandle.current().pid());
+            }
+            if (!Files.exists(pidFile)) {
+                Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+            }
+            recording.live.values().stream().filter(e -> !records.has(e.process())).forEach(records::write);
+        } catch (IOException e) {
+            log.warn("manager: run directory {}: {}", runDir, e.getMessage());
+        }
+        socket.ensureBound();
+    }
+
+    /**
+     * Runs until {@link #shutdown()}; returns the exit code (0). Throws {@link AlreadyRunning} when
+     * another manager holds the run directory. Processes left running by a manager that was killed
+     * are stopped first (warmly: SIGTERM, SIGKILL after their stopwaitsecs): never two of one program.
+     */
     public int run() throws IOException, InterruptedException {
         Files.createDirectories(runDir);
+        ManagerLock lock = ManagerLock.acquire(runDir)
+                .orElseThrow(() -> new AlreadyRunning(ManagerLock.holder(runDir).map(ProcessId::pid).orElse(0L), runDir));
         Path pidFile = runDir.resolve(PID_FILE);
-        Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
-        try (ControlSocket socket = new ControlSocket(runDir, this::handle)) {
-            log.info("manager {} on {}: starting {}", ProcessHandle.current().pid(), runDir.toAbsolutePath(),
-                    programs.stream().map(p -> p.name() + (p.count() > 1 ? " ×" + p.count() : "")).toList());
-            supervisor.startAll();
-            while (!shutdown.await(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
-                supervisor.tick();
+        try {
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+            List<ProgramRecords.Entry> leftovers = records.live();
+            if (!leftovers.isEmpty()) {
+                ProgramRecords.stop(records, leftovers, line -> log.warn("manager: {}", line));
             }
-            log.info("manager: stopping every program (warm shutdown)");
-            supervisor.stopAll();
-            while (!supervisor.allDown()) {
-                Thread.sleep(TICK.toMillis());
-                supervisor.tick();
+            records.clear();
+            try (ControlSocket socket = new ControlSocket(runDir, this::handle)) {
+                log.info("manager {} on {}: starting {}", ProcessHandle.current().pid(), runDir.toAbsolutePath(),
+                        programs.stream().map(p -> p.name() + (p.count() > 1 ? " ×" + p.count() : "")).toList());
+                supervisor.startAll();
+                int ticks = 0;
+                while (!shutdown.await(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
+                    supervisor.tick();
+                    if (++ticks % 10 == 0) {
+                        ensureRunDir(lock, socket, pidFile);
+                    }
+                }
+                log.info("manager: stopping every program (warm shutdown)");
+                supervisor.stopAll();
+                while (!supervisor.allDown()) {
+                    Thread.sleep(TICK.toMillis());
+                    supervisor.tick();
+                }
+                log.info("manager: every program stopped");
             }
-            log.info("manager: every program stopped");
         } finally {
             Files.deleteIfExists(pidFile);
+            records.clear();
             logs.close();
             alerts.close();
+            lock.close();
         }
         return 0;
     }

@@ -23,8 +23,10 @@ public final class ProgramLogs implements Launcher.LineSink, AutoCloseable {
     private final Map<String, RotatingLog> errors = new HashMap<>();
     private final Map<String, String> programOf = new HashMap<>();
     private final Map<String, Boolean> inError = new HashMap<>();
+    private final Path dir;
 
     public ProgramLogs(Path dir, List<ProgramSpec> programs, long maxBytes, int backups) throws IOException {
+        this.dir = dir;
         Files.createDirectories(dir);
         for (ProgramSpec p : programs) {
             all.put(p.name(), new RotatingLog(dir.resolve(p.name() + ".log"), maxBytes, backups));
@@ -33,6 +35,11 @@ public final class ProgramLogs implements Launcher.LineSink, AutoCloseable {
                 programOf.put(process, p.name());
             }
         }
+    }
+
+    /** The file a process's lines go to: its program's {@code NAME.log}. */
+    public Path file(String process) {
+        return dir.resolve(programOf.getOrDefault(process, process) + ".log").toAbsolutePath();
     }
 
     @Override
