@@ -8,6 +8,7 @@ import io.celeriac.config.Config;
 import io.celeriac.config.Settings;
 import io.celeriac.worker.Worker;
 import io.celeriac.worker.WorkerOptions;
+import io.celeriac.worker.WorkerStartException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,10 +92,31 @@ final class WorkerCommand implements Callable<Integer> {
                 worker.shutdownNow();
             });
             banner(spec.commandLine().getErr(), worker, app);
-            worker.start();
             ManagerWatch.start("worker " + options.nodeName(), worker::shutdown);
-            while (!worker.awaitTermination(Duration.ofDays(1))) {
-                // a worker runs until it is told to stop
+            try {
+                worker.start(); // returns once the pool can run a task (the process pool: a child is up)
+            } catch (WorkerStartException e) {
+                spec.commandLine().getErr().println("celeriac: worker " + options.nodeName() + " cannot start: " + Main.oneLine(e.getMessage()));
+                return Main.FAILED;
+            }
+            long failedAt = 0;
+            while (!worker.awaitTermination(Duration.ofSeconds(1))) {
+                // a worker runs until it is told to stop, or cannot go on (then it stops by itself)
+                if (worker.failure().isPresent()) {
+                    if (failedAt == 0) {
+                        failedAt = System.nanoTime();
+                    } else if (System.nanoTime() - failedAt > TimeUnit.MILLISECONDS.toNanos(Signals.COLD_GRACE)) {
+                        spec.commandLine().getErr().println("celeriac: worker " + options.nodeName() + " stopped: "
+                                + Main.oneLine(worker.failure().get()) + " (tasks still running after "
+                                + Signals.COLD_GRACE + " ms; exiting now)");
+                        spec.commandLine().getErr().flush();
+                        Runtime.getRuntime().halt(Main.FAILED);
+                    }
+                }
+            }
+            if (worker.failure().isPresent()) {
+                spec.commandLine().getErr().println("celeriac: worker " + options.nodeName() + " stopped: " + Main.oneLine(worker.failure().get()));
+                return Main.FAILED;
             }
             return cold.get() ? Main.FAILED : Main.OK;
         }

@@ -24,6 +24,13 @@ final class CliProcesses implements AfterEachCallback {
         return c;
     }
 
+    /** {@code celeriac ARGS…} in a JVM with {@code jvmOptions} too (a small {@code -Xmx}, say), its output in {@code log}. */
+    ChildJvm start(List<String> jvmOptions, Path log, List<String> args) throws IOException {
+        ChildJvm c = ChildJvm.start(jvmOptions, Main.class.getName(), args, Map.of(), log);
+        children.add(c);
+        return c;
+    }
+
     /** A worker named {@code name} on {@code broker} with fast heartbeats, plus {@code extra} arguments; output in DIR/NAME.log. */
     ChildJvm worker(Path dir, String broker, String name, String... extra) throws IOException {
         List<String> args = new ArrayList<>(List.of("worker", "--broker", broker, "-n", name, "--set", "worker_heartbeat_interval=0.5"));

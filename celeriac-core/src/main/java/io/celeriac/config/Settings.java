@@ -128,13 +128,16 @@ public final class Settings {
             false, "Also put a task that ended in FAILURE (retries used up) in the dead-letter queue, with its exception.");
 
     public static final Setting<Boolean> TASK_REJECT_ON_WORKER_LOST = define("task_reject_on_worker_lost", ValueType.bool(),
-            false, "With late acks, a task whose child process died while running it is put back on the queue instead of"
-                    + " being recorded as FAILURE WorkerLostError.");
+            true, "With late acks, a task whose child process died while running it (killed, out of memory, a crash;"
+                    + " in the thread pool: the worker's JVM out of memory) is put back on the queue, and recorded as FAILURE"
+                    + " WorkerLostError only after task_worker_lost_limit such deaths. false: FAILURE WorkerLostError at once,"
+                    + " never run again (Celery's default, for tasks that must not run twice).");
 
     public static final Setting<Integer> TASK_WORKER_LOST_LIMIT = define("task_worker_lost_limit",
             ValueType.integer(1, 1000), 3,
             "A message that was running each time its worker or child died this many times goes to the dead-letter"
-                    + " queue instead of running again.");
+                    + " queue instead of running again, and its result is FAILURE WorkerLostError naming the last death's cause"
+                    + " (an OutOfMemoryError, a signal, an exit code) where the worker could record it.");
 
     public static final Setting<String> TASK_DEAD_LETTER_QUEUE = define("task_dead_letter_queue", ValueType.string(),
             "celeriac.dead_letter",
@@ -189,7 +192,7 @@ public final class Settings {
             "JVM options of the process pool's children, chosen for small idle memory and a fast start (about 50 MiB"
                     + " resident each). The C1 compiler alone keeps them small; for CPU-heavy tasks drop"
                     + " -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 (about 5 MiB more each, faster hot code). A child out"
-                    + " of memory exits, and its task is a WorkerLostError.");
+                    + " of memory exits, and its task goes back on the queue (see task_reject_on_worker_lost).");
 
     public static final Setting<Boolean> WORKER_CHILD_CLASS_DATA_SHARING = define("worker_child_class_data_sharing",
             ValueType.bool(), true,

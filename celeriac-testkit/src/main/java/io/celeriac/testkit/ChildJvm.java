@@ -22,10 +22,18 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public static ChildJvm start(String mainClass, List<String> args, Map<String, String> env, Path log) throws IOException {
+        return start(List.of(), mainClass, args, env, log);
+    }
+
+    /** As {@link #start(String, List, Map, Path)}, with JVM options after the usual ones (a later {@code -Xmx} wins). */
+    public static ChildJvm start(List<String> jvmOptions, String mainClass, List<String> args, Map<String, String> env, Path log)
+            throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // Surefire may run tests from a manifest-only jar; it keeps the real class path here.
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, mainClass));
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", cp, mainClass));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().keySet().removeIf(k -> k.startsWith("CELERIAC_"));

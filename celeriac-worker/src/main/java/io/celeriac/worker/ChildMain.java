@@ -39,7 +39,7 @@ public final class ChildMain {
         DataInputStream in = new DataInputStream(new BufferedInputStream(System.in, 1 << 16));
         exitWhenParentDies();
 
-        ObjectNode init = Frames.read(in);
+        ObjectNode init = read(in);
         if (init == null || !"init".equals(init.path("op").asText())) {
             System.exit(3);
         }
@@ -54,10 +54,10 @@ public final class ChildMain {
         ObjectNode ready = Json.NODES.objectNode();
         ready.put("op", "ready");
         ready.put("pid", ProcessHandle.current().pid());
-        Frames.write(out, ready);
+        write(out, ready);
 
         while (true) {
-            ObjectNode frame = Frames.read(in);
+            ObjectNode frame = read(in);
             if (frame == null || "exit".equals(frame.path("op").asText())) {
                 app.close();
                 System.exit(0);
@@ -72,8 +72,36 @@ public final class ChildMain {
                         Clock.systemUTC(), app).deliveries(frame.path("deliveries").asInt(1));
                 outcome = TaskRunner.run(task.get(), ctx, Duration.ofMillis(frame.path("soft_ms").asLong()));
             }
-            Frames.write(out, encode(outcome));
+            write(out, encode(outcome));
         }
+    }
+
+    /** The parent's next frame; null at the end of the stream (the parent exited). */
+    private static ObjectNode read(DataInputStream in) {
+        try {
+            return Frames.read(in);
+        } catch (java.io.IOException e) {
+            parentGone(e);
+            return null;
+        }
+    }
+
+    private static void write(DataOutputStream out, ObjectNode frame) {
+        try {
+            Frames.write(out, frame);
+        } catch (java.io.IOException e) { // "Broken pipe": the worker was killed
+            parentGone(e);
+        }
+    }
+
+    /**
+     * The worker is gone (killed; its end of the pipes closed): nobody can take this child's answer,
+     * and the worker's messages come back to the broker without it. One line in the log, and out.
+     */
+    private static void parentGone(java.io.IOException e) {
+        System.err.println("celeriac child (pid " + ProcessHandle.current().pid() + "): its worker is gone (pipe closed); exiting");
+        System.err.flush();
+        Runtime.getRuntime().halt(4);
     }
 
     static ObjectNode encode(Outcome outcome) {

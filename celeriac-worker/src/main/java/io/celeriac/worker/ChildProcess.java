@@ -68,7 +68,13 @@ final class ChildProcess {
             c.kill(Duration.ZERO);
             throw new IOException("child " + index + " died at start (" + c.exitDescription() + ")");
         }
-        ObjectNode ready = c.await(aliveTimeout);
+        ObjectNode ready;
+        try {
+            ready = c.await(aliveTimeout);
+        } catch (InterruptedException e) {
+            c.kill(Duration.ZERO); // the pool is closing: a child half started must not outlive it
+            throw e;
+        }
         if (ready == null || !"ready".equals(ready.path("op").asText())) {
             if (ready != null && isGone(ready)) {
                 c.process.waitFor(2, TimeUnit.SECONDS); // let it finish dying, to report how

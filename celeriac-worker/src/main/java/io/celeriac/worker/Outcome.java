@@ -21,4 +21,8 @@ sealed interface Outcome {
     /** The process running it died (crash, {@code System.exit}, out of memory, killed). */
     record Lost(String reason) implements Outcome {
     }
+
+    /** Never started: no child was free and none would come (the worker is stopping, or no child can start). */
+    record NotStarted(String reason) implements Outcome {
+    }
 }

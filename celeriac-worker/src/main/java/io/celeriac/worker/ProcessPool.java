@@ -58,6 +58,17 @@ final class ProcessPool implements WorkerPool {
     private final AtomicLong timeLimitKills = new AtomicLong();
     private volatile boolean closing;
     private volatile long startFailureBackoffMs;
+    /** Children that failed to start in a row (reset by one that starts). */
+    private final AtomicInteger startFailures = new AtomicInteger();
+    /** Why the pool gave up (no child can start), or null. */
+    private volatile String broken;
+    /** The worker is stopping: nothing waits for a child any more (see {@link #stopWaiting}). */
+    private volatile boolean stopWaiting;
+    /** Set once {@link #start} has returned with a child up: from then on a broken pool is reported to {@link #onBroken}. */
+    private boolean startedUp;
+    private final Object readiness = new Object();
+    private volatile java.util.function.Consumer<String> onBroken = why -> { };
+    private volatile Thread archiving;
 
     ProcessPool(WorkerOptions options) {
         this.options = options;
@@ -112,53 +123,131 @@ final class ProcessPool implements WorkerPool {
         return ThreadPool.platformThreads("celeriac-slot-");
     }
 
+    /**
+     * Starts the children and returns once the first is ready, so that the worker neither says it is
+     * ready nor reserves a message before something can run it. Throws {@link WorkerStartException}
+     * when {@value #START_ATTEMPTS} children in a row fail to start (a bad
+     * {@code worker_child_java_options}, no memory, a broken JDK); returns without a child when
+     * {@link #stopWaiting} is called first (a SIGTERM during start-up).
+     */
     @Override
     public void start() {
         if (archive != null) {
-            archive.ensure(command, settings, aliveTimeout);
+            archiving = archive.ensure(command, settings, aliveTimeout);
         }
         for (int i = 0; i < target; i++) {
             spawn();
+        }
+        synchronized (readiness) {
+            try {
+                while (started.get() == 0 && broken == null && !stopWaiting) {
+                    readiness.wait(100);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (broken != null) {
+                throw new WorkerStartException("process pool: " + broken);
+            }
+            startedUp = true;
+        }
+    }
+
+    /** Children that fail to start this many times in a row, with none alive, and the pool gives up. */
+    static final int START_ATTEMPTS = 3;
+
+    @Override
+    public void onBroken(java.util.function.Consumer<String> listener) {
+        this.onBroken = listener;
+    }
+
+    @Override
+    public void stopWaiting() {
+        stopWaiting = true;
+        synchronized (readiness) {
+            readiness.notifyAll();
+        }
+    }
+
+    /** No child can start: runs waiting for one give up, and the worker is told (after start-up; during it, start throws). */
+    private void giveUp(String why) {
+        boolean report;
+        synchronized (readiness) {
+            if (broken != null) {
+                return;
+            }
+            broken = why;
+            report = startedUp;
+            readiness.notifyAll();
+        }
+        if (report) {
+            onBroken.accept("process pool: " + why);
         }
     }
 
     /** Starts one child in the background; on failure, tries again with back-off until the pool closes. */
     private void spawn() {
-        if (closing) {
+        if (closing || broken != null) {
             return;
         }
-        starter.execute(() -> {
-            while (!closing) {
-                int index = nextIndex.incrementAndGet();
-                try {
-                    ChildProcess c = ChildProcess.start(index, nextCommand(), settings, aliveTimeout);
-                    started.incrementAndGet();
-                    startFailureBackoffMs = 0;
-                    all.add(c);
-                    idle.add(c);
-                    if (closing) {
-                        c.retire();
-                    }
-                    return;
-                } catch (InterruptedException e) {
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    startFailureBackoffMs = startFailureBackoffMs == 0 ? 500 : Math.min(startFailureBackoffMs * 2, 30_000);
-                    log.error("process pool: {}; trying again in {} ms", e.getMessage(), startFailureBackoffMs);
-                    try {
-                        Thread.sleep(startFailureBackoffMs);
-                    } catch (InterruptedException ie) {
-                        return;
-                    }
-                }
-            }
-        });
+        try {
+            starter.execute(this::startOne);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the pool is closing
+        }
     }
 
-    /** Takes an idle, living child, replacing dead ones found on the way. */
+    private void startOne() {
+        while (!closing && broken == null) {
+            int index = nextIndex.incrementAndGet();
+            try {
+                ChildProcess c = ChildProcess.start(index, nextCommand(), settings, aliveTimeout);
+                started.incrementAndGet();
+                startFailureBackoffMs = 0;
+                startFailures.set(0);
+                all.add(c);
+                idle.add(c);
+                synchronized (readiness) {
+                    readiness.notifyAll();
+                }
+                if (closing) {
+                    c.retire();
+                }
+                return;
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                int failures = startFailures.incrementAndGet();
+                if (failures >= START_ATTEMPTS && all.stream().noneMatch(ChildProcess::alive)) {
+                    giveUp("no child JVM could start (" + failures + " failures in a row; last: " + e.getMessage()
+                            + "); check worker_child_java_options, the memory free and the JDK");
+                    return;
+                }
+                startFailureBackoffMs = startFailureBackoffMs == 0 ? 500 : Math.min(startFailureBackoffMs * 2, 30_000);
+                log.error("process pool: {}; trying again in {} ms", e.getMessage(), startFailureBackoffMs);
+                try {
+                    Thread.sleep(startFailureBackoffMs);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Takes an idle, living child, replacing dead ones found on the way; null when there is none to
+     * wait for: the pool is broken, or the worker is stopping ({@link #stopWaiting}).
+     */
     private ChildProcess checkOut() throws InterruptedException {
         while (true) {
-            ChildProcess c = idle.take();
+            ChildProcess c = idle.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (c == null) {
+                if (broken != null || stopWaiting) {
+                    return null;
+                }
+                continue;
+            }
             if (c.alive()) {
                 return c;
             }
@@ -183,6 +272,9 @@ final class ProcessPool implements WorkerPool {
         ChildProcess c;
         while (true) { // a child found dead when handed the task had not started it: use another
             c = checkOut();
+            if (c == null) {
+                return new Outcome.NotStarted(broken != null ? "no child JVM can start" : "the worker is stopping and no child was free");
+            }
             synchronized (ctx) {
                 if (ctx.terminated()) { // revoked with terminate while waiting for a child
                     idle.add(c);
@@ -347,7 +439,22 @@ final class ProcessPool implements WorkerPool {
     @Override
     public void close() {
         closing = true;
-        starter.shutdownNow();
+        stopWaiting();
+        starter.shutdownNow(); // a child still starting is killed (see ChildProcess.start)
+        Thread cds = archiving;
+        if (cds != null) {
+            cds.interrupt();
+        }
+        try {
+            if (!starter.awaitTermination(15, java.util.concurrent.TimeUnit.SECONDS)) {
+                log.warn("process pool: a child was still starting at close");
+            }
+            if (cds != null) {
+                cds.join(15_000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         List<ChildProcess> children = new ArrayList<>(all);
         for (ChildProcess c : children) {
             c.retire();

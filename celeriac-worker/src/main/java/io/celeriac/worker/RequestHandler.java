@@ -69,6 +69,8 @@ final class RequestHandler {
     final RateLimits rateLimits = new RateLimits();
     /** Set by the time_limit control command, by task name. */
     final Map<String, TimeLimits> limitOverrides = new ConcurrentHashMap<>();
+    /** Told when a run left this JVM unfit to go on (a VirtualMachineError in the thread pool), after its outcome was handed on. */
+    private volatile java.util.function.Consumer<String> onFatal = reason -> { };
 
     RequestHandler(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results, WorkerPool pool,
                    WorkerStats stats, Clock clock, BooleanSupplier coldStop, Finisher finisher, Revocations revocations,
@@ -89,6 +91,10 @@ final class RequestHandler {
         this.resultExtended = options.config().get(io.celeriac.config.Settings.RESULT_EXTENDED);
         this.events = options.config().get(io.celeriac.config.Settings.WORKER_SEND_TASK_EVENTS)
                 ? new TaskEvents(broker.events(), options.nodeName()) : TaskEvents.OFF;
+    }
+
+    void onFatal(java.util.function.Consumer<String> listener) {
+        this.onFatal = listener;
     }
 
     /** The task events sender ({@link TaskEvents#OFF} when events are off). */
@@ -202,6 +208,7 @@ final class RequestHandler {
             ctx.markTerminated(); // a terminate that arrived between the revocation check and now
         }
         Outcome outcome;
+        String fatal = null;
         try {
             rateLimits.acquire(m.task()); // a rate-limited task waits for its turn here
             ctx.markStarted(clock.instant());
@@ -209,10 +216,28 @@ final class RequestHandler {
             outcome = pool.execute(task, ctx, limits.soft(), limits.hard());
         } catch (InterruptedException e) {
             outcome = null; // a cold shutdown: the message was given back
+        } catch (VirtualMachineError e) {
+            // Thread pool: out of memory (or the like) in this very JVM, which is not safe to go on with.
+            // Its message is handled as a lost worker's (put back with the death counted in its headers,
+            // or FAILURE naming the error once task_worker_lost_limit is spent), then the worker stops.
+            fatal = e.toString();
+            outcome = new Outcome.Lost(fatal + " in the worker's own JVM (thread pool)");
         } finally {
             running.remove(m.id());
             stats.active.decrementAndGet();
         }
+        try {
+            record(d, m, task, ctx, outcome, acksLate, policy, start);
+        } finally {
+            if (fatal != null) {
+                onFatal.accept("task " + m.task() + "[" + m.id() + "] ran this JVM out of memory or hit a JVM error (" + fatal + ")");
+            }
+        }
+    }
+
+    /** Records how a run ended (or what becomes of a message whose run did not start). */
+    private void record(Delivery d, TaskMessage m, TaskDefinition task, RequestContext ctx, Outcome outcome, boolean acksLate,
+                        RetryPolicy policy, long start) {
         if (outcome == null || coldStop.getAsBoolean()) {
             return; // cold shutdown: the message was given back; record nothing
         }
@@ -223,6 +248,12 @@ final class RequestHandler {
             events.revoked(m, false, true);
             TaskResult r = TaskResult.revoked(m.id(), "terminated", now);
             settle(d, acksLate, withRequestFields(r, m, d), continuations.revoked(m, r));
+            return;
+        }
+        if (outcome instanceof Outcome.NotStarted ns) {
+            // it never ran (no child came, and the worker is stopping): back on its queue, as it was
+            log.info("Task {}[{}] not started ({}); put back on queue '{}'", m.task(), m.id(), ns.reason(), d.queue());
+            settle(d, acksLate, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(m.republished(null, null))));
             return;
         }
         double secs = (System.nanoTime() - start) / 1e9;
@@ -284,7 +315,7 @@ final class RequestHandler {
     }
 
     /**
-     * With {@code task_reject_on_worker_lost}: puts the message back with one more child death
+     * With {@code task_reject_on_worker_lost} (the default): puts the message back with one more child death
      * counted in its headers, unless the count reached {@code task_worker_lost_limit}, in which
      * case it is dead-lettered (returns true when handled).
      */
@@ -292,7 +323,8 @@ final class RequestHandler {
         JsonNode h = m.header(WORKER_LOST_HEADER);
         int deaths = (h != null && h.canConvertToInt() ? h.intValue() : 0) + 1;
         if (deaths >= options.workerLostLimit()) {
-            String reason = "its run killed the worker's child " + deaths + " times (task_worker_lost_limit); last: " + lost.reason();
+            String reason = "its run " + (pool instanceof ProcessPool ? "killed the worker's child " : "brought the worker down ")
+                    + deaths + " times (task_worker_lost_limit); last: " + lost.reason();
             stats.failed.incrementAndGet();
             ExceptionInfo exc = ExceptionInfo.of("WorkerLostError", "billiard.exceptions", reason);
             deadLetter(d, m, reason, withRequestFields(TaskResult.failure(m.id(), exc, clock.instant()), m, d),

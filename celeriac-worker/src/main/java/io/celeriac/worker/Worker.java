@@ -61,6 +61,12 @@ public final class Worker {
     private volatile boolean consuming;
     private volatile boolean accepting;
     private volatile boolean cold;
+    /** A stop was asked for (possibly before {@link #start} finished). */
+    private volatile boolean stopRequested;
+    private final java.util.concurrent.atomic.AtomicBoolean warmStopBegun = new java.util.concurrent.atomic.AtomicBoolean();
+    private boolean startCalled;
+    /** Why the worker stopped by itself (see {@link #fatal}), or null. */
+    private final java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
 
     public Worker(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results, Clock clock) {
         this.options = Objects.requireNonNull(options);
@@ -70,13 +76,35 @@ public final class Worker {
         HealthCheckTask.register(registry, () -> app, options);
         CeleryBuiltins.register(registry);
         this.pool = "threads".equals(options.pool()) ? new ThreadPool() : new ProcessPool(options);
-        this.finisher = new Finisher(results, broker, () -> cold);
+        // after a fatal error the finisher still tries to commit what was submitted (the reason recorded with a message)
+        this.finisher = new Finisher(results, broker, () -> cold && failure.get() == null);
         this.revocations = new Revocations(broker, r -> terminate(r.taskId()));
         this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
                 revocations, () -> app, app.dispatch());
         this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh,
                 handler::events);
         this.control = new ControlServer(broker, options.nodeName(), new WorkerControl(this).methods());
+        pool.onBroken(this::fatal);
+        handler.onFatal(this::fatal);
+    }
+
+    /**
+     * The worker cannot go on (its pool cannot start children; a {@code VirtualMachineError} such as
+     * out of memory in this JVM): give back every message it holds except the caller's, whose outcome
+     * is recorded already, and stop; {@link #failure()} tells why, and the process exits non-zero so
+     * that its supervisor starts a fresh one.
+     */
+    void fatal(String reason) {
+        if (!failure.compareAndSet(null, reason)) {
+            return;
+        }
+        log.error("{}: {}; stopping the worker (the messages it holds go back to the queue)", options.nodeName(), reason);
+        coldStop(Thread.currentThread());
+    }
+
+    /** Why the worker stopped by itself ({@link #fatal}), or empty when it was asked to stop or still runs. */
+    public java.util.Optional<String> failure() {
+        return java.util.Optional.ofNullable(failure.get());
     }
 
     /** pool_grow / pool_shrink: more or fewer slots (and children, in the process pool); never below one. */
@@ -169,12 +197,31 @@ public final class Worker {
         return pool.stats();
     }
 
+    /**
+     * Starts the worker: first the pool, waiting until it can run a task (the process pool: a child
+     * is up), so that nothing is reserved before then. Throws {@link WorkerStartException} when the
+     * pool cannot start; returns without starting when a stop was asked for meanwhile.
+     */
     public synchronized void start() {
-        if (consumer != null) {
+        if (startCalled) {
             throw new IllegalStateException("worker already started");
         }
+        startCalled = true;
         warnOnDuplicateNodeName();
-        pool.start();
+        try {
+            pool.start();
+        } catch (RuntimeException e) {
+            failure.compareAndSet(null, e.getMessage());
+            pool.close();
+            terminated.countDown();
+            throw e;
+        }
+        if (stopRequested) {
+            log.info("{}: stopped while starting, before it reserved anything", options.nodeName());
+            pool.close();
+            terminated.countDown();
+            return;
+        }
         heartbeat.start();
         control.start();
         finisher.start();
@@ -193,6 +240,11 @@ public final class Worker {
         reaper.start();
         log.info("{} ready: pool {}, concurrency {}, queues {}", options.nodeName(), pool.describe(),
                 options.concurrency(), options.queues());
+        if (failure.get() != null) { // the pool broke as it started
+            coldStop(null);
+        } else if (stopRequested) { // a signal while starting, that shutdown() left to this method
+            shutdown();
+        }
     }
 
     private void warnOnDuplicateNodeName() {
@@ -379,8 +431,10 @@ public final class Worker {
 
     /** Warm shutdown: stop consuming, finish running tasks, ack them, go offline. Returns at once. */
     public void shutdown() {
-        if (!consuming && !accepting) {
-            return;
+        stopRequested = true;
+        pool.stopWaiting(); // a run waiting for a child that is not there gives its message back
+        if (!consuming && !accepting || !warmStopBegun.compareAndSet(false, true)) {
+            return; // not started yet (start() sees stopRequested), or stopping already
         }
         log.info("{}: warm shutdown: finishing {} running task(s)", options.nodeName(), running.size());
         consuming = false;
@@ -408,11 +462,22 @@ public final class Worker {
      * broker now (they will run again elsewhere) and their threads interrupted.
      */
     public void shutdownNow() {
+        coldStop(null);
+    }
+
+    /** {@link #shutdownNow()}, leaving the message of thread {@code keep} (whose outcome is recorded already) alone. */
+    private void coldStop(Thread keep) {
         cold = true;
         consuming = false;
         accepting = false;
-        log.warn("{}: cold shutdown: giving {} running task(s) back to the broker", options.nodeName(), running.size());
+        stopRequested = true;
+        pool.stopWaiting();
+        log.warn("{}: cold shutdown: giving {} running task(s) back to the broker", options.nodeName(),
+                running.values().stream().filter(t -> t != keep).count());
         for (Map.Entry<Delivery, Thread> e : running.entrySet()) {
+            if (e.getValue() == keep) {
+                continue;
+            }
             try {
                 broker.requeue(e.getKey());
             } catch (RuntimeException ex) {

@@ -19,7 +19,7 @@ import java.util.concurrent.ThreadFactory;
  *   <tr><td>hard limit</td><td>FAILURE at once; the thread is interrupted and abandoned, and keeps
  *       running if it ignores interruption (reported as stuck)</td><td>the child is killed (SIGTERM, then SIGKILL)
  *       and replaced</td></tr>
- *   <tr><td>a task that crashes the JVM</td><td>takes the worker down</td><td>only its child: WorkerLostError</td></tr>
+ *   <tr><td>a task that crashes the JVM</td><td>out of memory (any {@code VirtualMachineError}): the worker records why with the message, then exits</td><td>only its child: WorkerLostError</td></tr>
  *   <tr><td>memory leaks</td><td>stay</td><td>cleared by recycling children</td></tr>
  * </table>
  */
@@ -30,7 +30,10 @@ interface WorkerPool extends AutoCloseable {
 
     ThreadFactory slotThreads();
 
-    /** Starts what the pool needs (the process pool's children). */
+    /**
+     * Starts what the pool needs and returns once it can run a task (the process pool: its first
+     * child is ready); throws {@link WorkerStartException} when it cannot.
+     */
     void start();
 
     /**
@@ -55,6 +58,17 @@ interface WorkerPool extends AutoCloseable {
     /** The process running {@code ctx}'s task (the child's pid in the process pool). */
     default long pidOf(RequestContext ctx) {
         return ProcessHandle.current().pid();
+    }
+
+    /**
+     * The worker is stopping: {@link #start} returns without waiting further, and a run still
+     * waiting for a free child gives up with {@link Outcome.NotStarted}.
+     */
+    default void stopWaiting() {
+    }
+
+    /** Who to tell, once, when the pool can no longer run anything (process pool: no child can start). */
+    default void onBroken(java.util.function.Consumer<String> listener) {
     }
 
     /** Stops the pool; running work has already finished or been given up. */

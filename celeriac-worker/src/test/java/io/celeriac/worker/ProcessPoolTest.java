@@ -183,18 +183,20 @@ class ProcessPoolTest {
     }
 
     @Test
-    void aTaskThatExitsItsChildIsAWorkerLostError() {
-        start(b -> b);
-        assertThatThrownBy(() -> client.send("exit", 1).get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
+    void withRejectOnWorkerLostOffATaskThatExitsItsChildIsAWorkerLostErrorAtOnce() throws Exception {
+        start(b -> b.set(Settings.TASK_REJECT_ON_WORKER_LOST, false)); // Celery's default: never run again
+        Path log = dir.resolve("exit-once.log");
+        assertThatThrownBy(() -> client.send("exit", 1, log.toString()).get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
             assertThat(e.excType()).isEqualTo("WorkerLostError");
             assertThat(e.excMessage()).contains("Worker exited prematurely: exit code 1");
         });
+        assertThat(attempts(log)).hasSize(1); // never run again
         assertThat(client.send("pid").get(WAIT).asLong()).isPositive(); // the pool replaced the child
     }
 
     @Test
-    void withRejectOnWorkerLostATaskThatAlwaysKillsItsChildIsDeadLetteredAfterThreeTries() throws Exception {
-        start(b -> b.set(Settings.TASK_REJECT_ON_WORKER_LOST, true));
+    void byDefaultATaskThatAlwaysKillsItsChildIsPutBackAndDeadLetteredAfterThreeTries() throws Exception {
+        start(b -> b); // task_reject_on_worker_lost is on by default, task_worker_lost_limit 3 the guard
         Path log = dir.resolve("exit.log");
         AsyncResult r = client.send("exit", 3, log.toString());
         assertThatThrownBy(() -> r.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
