@@ -20,7 +20,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
-    static final String PATTERN = "[%d{\"yyyy-MM-dd HH:mm:ss,SSS\"}: %-5level/%thread] %logger{0}: %msg%n";
+    static final String PATTERN = "[%d{\"yyyy-MM-dd HH:mm:ss,SSS\"}: %-5level/%thread] %logger{0}: %safeMsg%n";
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
@@ -29,6 +29,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
                 || LogSetup.class.getClassLoader().getResource("logback-test.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
+        // %safeMsg: control characters from message data (task names, ids, reasons) escaped, no forged lines
+        java.util.Map<String, java.util.function.Supplier<ch.qos.logback.core.pattern.DynamicConverter>> rules = new java.util.HashMap<>();
+        rules.put("safeMsg", SafeMessageConverter::new);
+        context.putObject(ch.qos.logback.core.CoreConstants.PATTERN_RULE_REGISTRY_FOR_SUPPLIERS, rules);
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern(PATTERN);
