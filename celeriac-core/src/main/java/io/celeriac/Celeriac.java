@@ -188,6 +188,7 @@ public final class Celeriac implements AutoCloseable {
         // sent from inside a task: linked to it as Celery links a workflow (parent_id, root_id)
         Dispatch.Plan plan = new Dispatch.Plan(currentParent());
         io.celeriac.canvas.Ref ref = dispatch.apply(plan, signature, args, kwargs, options);
+        plan.messages().forEach(this::checkOutgoing); // all refused before any is sent
         if (plan.chordSizes().isEmpty()) {
             plan.publications().forEach(p -> publish(p.queue(), p.message()));
         } else {
@@ -226,7 +227,31 @@ public final class Celeriac implements AutoCloseable {
 
     /** Publishes a ready-made message (the ETA, if any, is in its headers). */
     public void publish(String queue, TaskMessage m) {
+        checkOutgoing(m);
         publish(queue, dispatch.toBroker(m));
+    }
+
+    /**
+     * Refuses, before anything is sent, a message no worker should get: a task name or id with
+     * control characters (a newline would forge lines in the worker's log), or arguments over
+     * {@code task_payload_max_bytes}, which the worker would dead-letter.
+     */
+    private void checkOutgoing(TaskMessage m) {
+        if (io.celeriac.protocol.LogText.hasControl(m.task())) {
+            throw new IllegalArgumentException("task name '" + io.celeriac.protocol.LogText.escape(m.task())
+                    + "' has control characters (newline, tab, escape, ...); a task name is one line of printable text");
+        }
+        if (io.celeriac.protocol.LogText.hasControl(m.id())) {
+            throw new IllegalArgumentException("task id '" + io.celeriac.protocol.LogText.escape(m.id()) + "' of task '"
+                    + m.task() + "' has control characters (newline, tab, escape, ...); an id is one line of printable text");
+        }
+        long limit = config.get(Settings.TASK_PAYLOAD_MAX_BYTES);
+        long bytes = io.celeriac.protocol.PayloadLimit.bodyBytes(m);
+        if (bytes > limit) {
+            throw new MessageTooLargeException(io.celeriac.protocol.PayloadLimit.over(
+                    "not sent: the arguments of task '" + m.task() + "' [" + m.id() + "] are", bytes, limit)
+                    + "; send a reference to the data (a path, a URL, a key) or raise the limit on clients and workers");
+        }
     }
 
     private void publish(String queue, BrokerMessage bm) {

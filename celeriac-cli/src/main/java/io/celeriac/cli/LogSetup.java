@@ -30,7 +30,7 @@ import java.util.function.Supplier;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
-    static final String PATTERN = "[%d{\"yyyy-MM-dd HH:mm:ss,SSS\"}: %-5level/%thread] %logger{0}: %msg%n";
+    static final String PATTERN = "[%d{\"yyyy-MM-dd HH:mm:ss,SSS\"}: %-5level/%thread] %logger{0}: %safeMsg%n";
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
@@ -39,10 +39,13 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
                 || LogSetup.class.getClassLoader().getResource("logback-test.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
+        // %safeMsg: secrets redacted (Secrets) and control characters from message data (task names,
+        // ids, reasons) escaped, so no forged lines; %m/%msg/%message redacted too
         Map<String, Supplier<DynamicConverter<?>>> rules = new HashMap<>();
         for (String word : List.of("m", "msg", "message")) {
             rules.put(word, Redacted::new);
         }
+        rules.put("safeMsg", SafeMessageConverter::new);
         context.putObject(CoreConstants.PATTERN_RULE_REGISTRY_FOR_SUPPLIERS, rules);
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);

@@ -205,6 +205,34 @@ class CeleryInteropTest {
         }
     }
 
+    /** What a Python client sending with pickle reads: kombu's ContentDisallowed, raised by get(), not a wait for ever. */
+    @Test
+    void aPythonClientSendingPickleGetsContentDisallowedFromACeleriacWorker() throws Exception {
+        String url = redis.url(6);
+        try (ChildJvm worker = ChildJvm.start(Main.class.getName(), List.of("worker", "--broker", url, "-P", "threads", "-c", "1",
+                "-n", "celeriac-pickle", "--loglevel", "INFO"), Map.of(), dir.resolve("celeriac-pickle-worker.log"))) {
+            String script = String.join("\n",
+                    "import json, os",
+                    "from celery import Celery",
+                    "app = Celery('pickler', broker=os.environ['BROKER'], backend=os.environ['BROKER'])",
+                    "r = app.send_task('add', args=(1, 2), serializer='pickle')",
+                    "try:",
+                    "    print(json.dumps({'value': r.get(timeout=90)}))",
+                    "except Exception as e:",
+                    "    print(json.dumps({'type': type(e).__name__, 'module': type(e).__module__, 'message': str(e), 'state': r.state}))");
+            Path log = dir.resolve("python-pickle.log");
+            Process client = python(List.of(PYTHON, "-c", script), url, log);
+            assertThat(client.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            String output = Files.readString(log);
+            assertThat(client.exitValue()).as(output + "\n--- worker:\n" + worker.output()).isZero();
+            JsonNode out = Json.read(output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+            assertThat(out.path("type").asText()).as(output).isEqualTo("ContentDisallowed");
+            assertThat(out.path("module").asText()).isEqualTo("kombu.exceptions");
+            assertThat(out.path("message").asText()).contains("application/x-python-serialize");
+            assertThat(out.path("state").asText()).isEqualTo("FAILURE");
+        }
+    }
+
     static String read(Path p) throws IOException {
         return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
     }

@@ -50,6 +50,21 @@ class CliErrorsTest {
     }
 
     @Test
+    void argumentsOverTaskPayloadMaxBytesAreRefusedAtSendNamingTheLimitAndTheSize() {
+        CliRun r = run("call", "add", "--args", "[\"" + "x".repeat(2000) + "\", 1]", "--set", "task_payload_max_bytes=1024",
+                "--broker", broker());
+        assertUserError(r, "not sent: the arguments of task 'add'");
+        assertThat(r.err()).contains("over task_payload_max_bytes (0.0 MiB (1024 bytes))");
+    }
+
+    @Test
+    void aTaskNameWithControlCharactersIsRefusedAtSend() {
+        CliRun r = run("call", "--force", "add\n[2026-01-01 00:00:00,000: WARNING/MainThread] worker: forged", "1", "--broker", broker());
+        assertUserError(r, "task name 'add\\n[2026-01-01");
+        assertThat(r.err()).contains("has control characters");
+    }
+
+    @Test
     void aBrokerUrlThatDoesNotParseIsRejected() {
         assertUserError(run("call", "add", "1", "2", "--broker", "not a url"), "broker_url 'not a url' is not a URL");
         assertUserError(run("call", "add", "1", "2", "--broker", "foo://x"), "no broker module for scheme 'foo' (available: ");

@@ -139,6 +139,14 @@ public final class Settings {
                     + " queue instead of running again, and its result is FAILURE WorkerLostError naming the last death's cause"
                     + " (an OutOfMemoryError, a signal, an exit code) where the worker could record it.");
 
+    public static final Setting<Integer> TASK_PAYLOAD_MAX_BYTES = define("task_payload_max_bytes",
+            ValueType.integer(1024, 256 * 1024 * 1024), 12 * 1024 * 1024,
+            "Largest task payload, in bytes: a message's arguments (its JSON body [args, kwargs, embed], before"
+                    + " base64) and a task's result (its JSON). A client refuses to send a bigger message"
+                    + " (MessageTooLargeException; the CLI exits 2), a worker dead-letters one with a FAILURE"
+                    + " LimitExceeded result, and a bigger result is stored as FAILURE LimitExceeded. 12 MiB: a 10 MiB"
+                    + " argument fits.");
+
     public static final Setting<String> TASK_DEAD_LETTER_QUEUE = define("task_dead_letter_queue", ValueType.string(),
             "celeriac.dead_letter",
             "Queue that receives messages no worker can run (malformed, unknown task), each with the reason.");

@@ -29,7 +29,16 @@ public final class Json {
     public static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private static ObjectMapper create() {
-        ObjectMapper m = JsonMapper.builder()
+        // Jackson refuses strings over 20 M characters by default (StreamReadConstraints, 2.15+): a
+        // 15 MiB argument (20 M characters of base64) would make a message "not JSON" and a large
+        // result unreadable. Sizes are Celeriac's to limit (task_payload_max_bytes, checked where a
+        // message is sent and a result stored), and this one mapper reads every message, result,
+        // process-pool frame and store record, so its reader takes strings of any length.
+        com.fasterxml.jackson.core.JsonFactory factory = com.fasterxml.jackson.core.JsonFactory.builder()
+                .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                        .maxStringLength(Integer.MAX_VALUE).build())
+                .build();
+        ObjectMapper m = JsonMapper.builder(factory)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -68,6 +77,31 @@ public final class Json {
     /** Parses JSON text; throws Jackson's exception (with a location) when it is not JSON. */
     public static JsonNode read(String text) throws JsonProcessingException {
         return MAPPER.readTree(text);
+    }
+
+    /** The size in bytes of a value's JSON text (UTF-8), as {@link #write} would give it, without building the text. */
+    public static long byteSize(JsonNode value) {
+        Counting out = new Counting();
+        try {
+            MAPPER.writeValue(out, value);
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.count;
+    }
+
+    private static final class Counting extends java.io.OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
     }
 
     /** Any Java value (records, POJOs, collections, primitives) as a JSON tree. */

@@ -53,6 +53,17 @@ public final class MessageCodec {
      * {@link MalformedMessageException} whose message is the reason recorded in the dead-letter queue.
      */
     public static TaskMessage decode(String payload) {
+        return decode(payload, Long.MAX_VALUE);
+    }
+
+    /**
+     * Decodes a stored envelope whose body may be at most {@code maxBodyBytes} (task_payload_max_bytes).
+     * When the message's id can be read, the {@link MalformedMessageException} carries it, with the
+     * exception Celery or kombu would name: {@code ContentDisallowed} (pickle, another content type),
+     * {@code DecodeError} (body not base64, not JSON), {@code ValueError} (a bad eta or expires),
+     * {@code LimitExceeded} (body over the limit), {@code InvalidTaskError} (not protocol 2).
+     */
+    public static TaskMessage decode(String payload, long maxBodyBytes) {
         JsonNode root;
         try {
             root = Json.read(payload);
@@ -63,25 +74,29 @@ public final class MessageCodec {
             throw new MalformedMessageException("message is not a JSON object (kombu envelope)");
         }
         ObjectNode env = (ObjectNode) root;
-        JsonNode contentType = env.get("content-type");
-        if (contentType != null && !contentType.isNull() && !"application/json".equals(contentType.asText())) {
-            throw new MalformedMessageException("content type '" + contentType.asText()
-                    + "' is not accepted; only application/json (Celery's json serializer) is");
-        }
         JsonNode headers = env.get("headers");
         if (headers == null || !headers.isObject()) {
             throw new MalformedMessageException("message has no headers object");
         }
+        JsonNode idNode = headers.get("id");
+        String id = idNode != null && idNode.isTextual() && !idNode.asText().isEmpty() ? idNode.asText() : null;
+        JsonNode taskNode = headers.get("task");
+        String name = taskNode != null && taskNode.isTextual() && !taskNode.asText().isEmpty() ? taskNode.asText() : null;
+        JsonNode contentType = env.get("content-type");
+        if (contentType != null && !contentType.isNull() && !"application/json".equals(contentType.asText())) {
+            throw new MalformedMessageException("content type '" + contentType.asText()
+                    + "' is not accepted; only application/json (Celery's json serializer) is", id, name,
+                    "ContentDisallowed", "kombu.exceptions");
+        }
         if (env.get("properties") == null || !env.get("properties").isObject()) {
             env.putObject("properties");
         }
-        JsonNode task = headers.get("task");
-        if (task == null || !task.isTextual() || task.asText().isEmpty()) {
-            throw new MalformedMessageException("message has no 'task' header (Celery protocol 1 is not supported)");
+        if (name == null) {
+            throw new MalformedMessageException("message has no 'task' header (Celery protocol 1 is not supported)",
+                    id, null, "InvalidTaskError", "celery.exceptions");
         }
-        JsonNode id = headers.get("id");
-        if (id == null || !id.isTextual() || id.asText().isEmpty()) {
-            throw new MalformedMessageException("message for task '" + task.asText() + "' has no 'id' header");
+        if (id == null) {
+            throw new MalformedMessageException("message for task '" + name + "' has no 'id' header");
         }
         for (String timeHeader : new String[] {"eta", "expires"}) {
             JsonNode t = headers.get(timeHeader);
@@ -89,42 +104,67 @@ public final class MessageCodec {
                 try {
                     CeleryTime.parse(t.asText());
                 } catch (IllegalArgumentException e) {
-                    throw new MalformedMessageException("header '" + timeHeader + "' of task " + task.asText() + "["
-                            + id.asText() + "]: " + e.getMessage());
+                    throw new MalformedMessageException("header '" + timeHeader + "' of task " + name + "["
+                            + id + "]: " + e.getMessage(), id, name, "ValueError", "builtins");
                 }
             }
         }
         JsonNode body = env.remove("body");
-        JsonNode decoded = decodeBody(body, env.get("properties"), task.asText());
+        JsonNode decoded = decodeBody(body, env.get("properties"), name, id, maxBodyBytes);
         if (!decoded.isArray() || decoded.size() != 3 || !decoded.get(0).isArray() || !decoded.get(1).isObject()) {
-            throw new MalformedMessageException("body of task " + task.asText() + "[" + id.asText()
-                    + "] is not [args, kwargs, embed] (Celery protocol 2)");
+            throw new MalformedMessageException("body of task " + name + "[" + id
+                    + "] is not [args, kwargs, embed] (Celery protocol 2)", id, name, "InvalidTaskError", "celery.exceptions");
         }
         JsonNode embed = decoded.get(2);
         ObjectNode embedObj = embed != null && embed.isObject() ? (ObjectNode) embed : Json.NODES.objectNode();
         return new TaskMessage(env, (ArrayNode) decoded.get(0), (ObjectNode) decoded.get(1), embedObj);
     }
 
-    private static JsonNode decodeBody(JsonNode body, JsonNode properties, String task) {
+    private static JsonNode decodeBody(JsonNode body, JsonNode properties, String task, String id, long maxBodyBytes) {
         if (body == null || body.isNull()) {
-            throw new MalformedMessageException("message for task '" + task + "' has no body");
+            throw new MalformedMessageException("message for task '" + task + "' has no body", id, task,
+                    "InvalidTaskError", "celery.exceptions");
         }
         if (body.isArray()) {
+            long bytes = Json.byteSize(body);
+            if (bytes > maxBodyBytes) {
+                throw tooLarge(task, id, bytes, maxBodyBytes);
+            }
             return body; // already decoded (some producers embed the JSON directly)
         }
         String text = body.asText();
         JsonNode encoding = properties.get("body_encoding");
         if (encoding != null && "base64".equals(encoding.asText())) {
+            if (text.length() / 4L * 3 - 2 > maxBodyBytes) { // at least this many bytes: too large before decoding it
+                throw tooLarge(task, id, text.length() / 4L * 3, maxBodyBytes);
+            }
+            byte[] bytes;
             try {
-                text = new String(Base64.getDecoder().decode(text), StandardCharsets.UTF_8);
+                bytes = Base64.getDecoder().decode(text);
             } catch (IllegalArgumentException e) {
-                throw new MalformedMessageException("body of task '" + task + "' is not valid base64");
+                throw new MalformedMessageException("body of task '" + task + "' is not valid base64", id, task,
+                        "DecodeError", "kombu.exceptions");
+            }
+            if (bytes.length > maxBodyBytes) {
+                throw tooLarge(task, id, bytes.length, maxBodyBytes);
+            }
+            text = new String(bytes, StandardCharsets.UTF_8);
+        } else if (text.length() > maxBodyBytes / 3) {
+            long bytes = StandardCharsets.UTF_8.encode(text).remaining();
+            if (bytes > maxBodyBytes) {
+                throw tooLarge(task, id, bytes, maxBodyBytes);
             }
         }
         try {
             return Json.read(text);
         } catch (JsonProcessingException e) {
-            throw new MalformedMessageException("body of task '" + task + "' is not JSON: " + e.getOriginalMessage());
+            throw new MalformedMessageException("body of task '" + task + "' is not JSON: " + e.getOriginalMessage(),
+                    id, task, "DecodeError", "kombu.exceptions");
         }
+    }
+
+    private static MalformedMessageException tooLarge(String task, String id, long bytes, long limit) {
+        return new MalformedMessageException(PayloadLimit.over("the arguments of task '" + task + "' [" + id + "] are",
+                bytes, limit), id, task, "LimitExceeded", "kombu.exceptions");
     }
 }

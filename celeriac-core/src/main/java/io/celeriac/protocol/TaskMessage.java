@@ -212,7 +212,7 @@ public final class TaskMessage {
 
     @Override
     public String toString() {
-        return task() + "[" + id() + "]";
+        return LogText.escape(task()) + "[" + LogText.escape(id()) + "]"; // safe in a log line
     }
 
     public static Builder builder(String task) {

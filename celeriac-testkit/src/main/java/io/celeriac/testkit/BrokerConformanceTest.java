@@ -111,6 +111,35 @@ public abstract class BrokerConformanceTest {
         }
     }
 
+    // --- sizes ------------------------------------------------------------------------------------
+
+    /**
+     * A message with a 16 MiB argument (22 M characters of base64, past the 20 M characters Jackson
+     * reads in one string by default) goes through publish, reserve and decode whole, and a 21 M
+     * character result through settle, get and await: what a raised task_payload_max_bytes allows.
+     */
+    @Test
+    void carriesSixteenMebibyteMessagesAndTwentyOneMillionCharacterResults() throws Exception {
+        Broker b = broker();
+        ResultStore r = results(Duration.ofHours(1));
+        String arg = "m".repeat(16 * 1024 * 1024);
+        io.celeriac.protocol.TaskMessage m = io.celeriac.protocol.TaskMessage.builder("big")
+                .args(Json.NODES.arrayNode().add(arg)).queue(queue).build();
+        String payload = io.celeriac.protocol.MessageCodec.encode(m);
+        assertThat(payload.length()).isGreaterThan(20_000_000);
+        b.publish(queue, new BrokerMessage(m.id(), payload, 0, null));
+        List<Delivery> ds = b.reserve(List.of(queue), 1, Duration.ofSeconds(10));
+        assertThat(ds).hasSize(1);
+        io.celeriac.protocol.TaskMessage got = io.celeriac.protocol.MessageCodec.decode(ds.get(0).payload());
+        assertThat(got.args().get(0).asText()).isEqualTo(arg);
+        String value = "r".repeat(21_000_000);
+        r.settle(List.of(io.celeriac.spi.Settlement.ack(ds.get(0),
+                TaskResult.success(m.id(), Json.NODES.textNode(value), Instant.now()))), b);
+        assertThat(r.await(m.id(), Duration.ofSeconds(30)).orElseThrow().result().asText()).isEqualTo(value);
+        assertThat(r.get(m.id()).orElseThrow().result().asText()).hasSize(21_000_000);
+        assertThat(b.size(queue)).isZero();
+    }
+
     // --- ordering --------------------------------------------------------------------------------
 
     @Test

@@ -71,6 +71,9 @@ public final class ChildMain {
                 RequestContext ctx = new RequestContext(m, options.nodeName(), RetryPolicy.of(task.get().options(), config),
                         Clock.systemUTC(), app).deliveries(frame.path("deliveries").asInt(1));
                 outcome = TaskRunner.run(task.get(), ctx, Duration.ofMillis(frame.path("soft_ms").asLong()));
+                if (outcome instanceof Outcome.Success s) { // a result over the limit is not sent to the parent at all
+                    outcome = withinLimit(m.task(), s, config.get(io.celeriac.config.Settings.TASK_PAYLOAD_MAX_BYTES));
+                }
             }
             write(out, encode(outcome));
         }
@@ -102,6 +105,13 @@ public final class ChildMain {
         System.err.println("celeriac child (pid " + ProcessHandle.current().pid() + "): its worker is gone (pipe closed); exiting");
         System.err.flush();
         Runtime.getRuntime().halt(4);
+    }
+
+    /** The success, or a FAILURE LimitExceeded when its value is over task_payload_max_bytes. */
+    static Outcome withinLimit(String task, Outcome.Success s, long limit) {
+        String over = io.celeriac.protocol.PayloadLimit.resultOver(task, s.value(), limit);
+        return over == null ? s : new Outcome.Failure(io.celeriac.protocol.ExceptionInfo.of("LimitExceeded", "kombu.exceptions",
+                "not stored: the " + over + "; return a reference to the data (a path, a URL, a key) or raise the limit"));
     }
 
     static ObjectNode encode(Outcome outcome) {

@@ -10,6 +10,7 @@ import io.celeriac.TaskRegistry;
 import io.celeriac.protocol.CeleryTime;
 import io.celeriac.protocol.ExceptionInfo;
 import io.celeriac.protocol.Json;
+import io.celeriac.protocol.LogText;
 import io.celeriac.protocol.MessageCodec;
 import io.celeriac.protocol.TaskMessage;
 import io.celeriac.protocol.TaskResult;
@@ -63,6 +64,8 @@ final class RequestHandler {
     private final Map<String, RetryPolicy> policies = new ConcurrentHashMap<>();
     private final Map<String, RequestContext> running = new ConcurrentHashMap<>();
     private final boolean resultExtended;
+    /** task_payload_max_bytes: the largest message body accepted and result stored. */
+    private final long payloadLimit;
     /** Task events ({@link TaskEvents#OFF} unless worker_send_task_events is on, or enable_events turned them on). */
     private volatile TaskEvents events;
     /** Set by the rate_limit control command. */
@@ -89,6 +92,7 @@ final class RequestHandler {
         this.dispatch = dispatch.parking();
         this.continuations = new Continuations(this.dispatch, clock);
         this.resultExtended = options.config().get(io.celeriac.config.Settings.RESULT_EXTENDED);
+        this.payloadLimit = options.config().get(io.celeriac.config.Settings.TASK_PAYLOAD_MAX_BYTES);
         this.events = options.config().get(io.celeriac.config.Settings.WORKER_SEND_TASK_EVENTS)
                 ? new TaskEvents(broker.events(), options.nodeName()) : TaskEvents.OFF;
     }
@@ -119,9 +123,14 @@ final class RequestHandler {
     void handle(Delivery d) {
         TaskMessage m;
         try {
-            m = MessageCodec.decode(d.payload());
+            m = MessageCodec.decode(d.payload(), payloadLimit);
         } catch (MalformedMessageException e) {
-            deadLetter(d, null, "malformed message: " + e.getMessage(), null, Continuations.After.NONE);
+            // Its id could be read: its sender gets a FAILURE under that id with the reason, not a wait for ever.
+            TaskResult r = e.taskId() == null ? null : TaskResult.failure(e.taskId(),
+                    ExceptionInfo.of(e.excType(), e.excModule(), e.getMessage()), clock.instant())
+                    .withExtra("worker", Json.NODES.textNode(options.nodeName()));
+            settle(d, true, r, Continuations.After.NONE,
+                    deadLetterRecord(d, e.taskId(), e.task(), "malformed message: " + e.getMessage()));
             return;
         }
         events.received(m);
@@ -134,7 +143,7 @@ final class RequestHandler {
             return;
         }
         if (m.expires().map(now::isAfter).orElse(false)) {
-            log.info("Task {}[{}] expired at {}; not run", m.task(), m.id(), m.expires().get());
+            log.info("Task {} expired at {}; not run", m, m.expires().get());
             stats.revoked.incrementAndGet();
             events.revoked(m, true, false);
             TaskResult r = TaskResult.revoked(m.id(), "expired", now);
@@ -142,7 +151,7 @@ final class RequestHandler {
             return;
         }
         if (revocations.isRevoked(m.id())) {
-            log.info("Task {}[{}] was revoked; not run", m.task(), m.id());
+            log.info("Task {} was revoked; not run", m);
             stats.revoked.incrementAndGet();
             events.revoked(m, false, false);
             TaskResult r = TaskResult.revoked(m.id(), "revoked", now);
@@ -167,7 +176,7 @@ final class RequestHandler {
         if (d.redelivered() && alreadySucceeded(m)) {
             // Delivered again although it succeeded (a lease lapsed while it ran): its result and what
             // it caused were committed with that success, so only this delivery is left to ack.
-            log.info("Task {}[{}] already succeeded; not run again", m.task(), m.id());
+            log.info("Task {} already succeeded; not run again", m);
             settle(d, true, null, Continuations.After.NONE);
             return;
         }
@@ -198,7 +207,7 @@ final class RequestHandler {
             persist("store STARTED of " + m, () -> results.store(
                     TaskResult.started(m.id(), ProcessHandle.current().pid(), options.nodeName())));
         }
-        log.debug("Task {}[{}] received", m.task(), m.id());
+        log.debug("Task {} received", m);
         RequestContext ctx = new RequestContext(m, options.nodeName(), policy, clock, app).from(d);
         long start = System.nanoTime();
         stats.active.incrementAndGet();
@@ -244,7 +253,7 @@ final class RequestHandler {
         Instant now = clock.instant();
         if (ctx.terminated()) {
             stats.revoked.incrementAndGet();
-            log.warn("Task {}[{}] terminated (revoked with terminate)", m.task(), m.id());
+            log.warn("Task {} terminated (revoked with terminate)", m);
             events.revoked(m, false, true);
             TaskResult r = TaskResult.revoked(m.id(), "terminated", now);
             settle(d, acksLate, withRequestFields(r, m, d), continuations.revoked(m, r));
@@ -257,13 +266,16 @@ final class RequestHandler {
             return;
         }
         double secs = (System.nanoTime() - start) / 1e9;
+        if (outcome instanceof Outcome.Success s && !(task.options().ignoreResult() || m.ignoreResult())) {
+            outcome = ChildMain.withinLimit(m.task(), s, payloadLimit);
+        }
         TaskResult result;
         Continuations.After after = Continuations.After.NONE;
         Publication extra = null;
         if (outcome instanceof Outcome.Success s) {
             stats.succeeded.incrementAndGet();
             if (log.isInfoEnabled()) {
-                log.info("Task {}[{}] succeeded in {}s: {}", m.task(), m.id(), String.format("%.6f", secs), abbreviate(s.value().toString()));
+                log.info("Task {} succeeded in {}s: {}", m, String.format("%.6f", secs), abbreviate(s.value().toString()));
             }
             events.succeeded(m, s.value(), secs);
             after = continuations.succeeded(m, s.value());
@@ -289,8 +301,8 @@ final class RequestHandler {
             extra = deadLetterOnFailure(d, m, exc);
         } else {
             ExceptionInfo exc = ((Outcome.Failure) outcome).exception();
-            log.error("Task {}[{}] raised unexpected: {}\n{}", m.task(), m.id(), exc.summary(),
-                    exc.traceback() == null ? "" : exc.traceback());
+            log.error("Task {} raised unexpected: {}{}", m, exc.summary(),
+                    new io.celeriac.protocol.LogText.Multiline(exc.traceback() == null ? "" : "\n" + exc.traceback()));
             result = fail(d, m, exc, now);
             after = continuations.failed(m, exc);
             extra = deadLetterOnFailure(d, m, exc);
@@ -332,7 +344,7 @@ final class RequestHandler {
             return true;
         }
         TaskMessage again = m.republished(WORKER_LOST_HEADER, Json.NODES.numberNode(deaths));
-        log.warn("Task {}[{}]: {}; put back on queue '{}' (death {} of {} allowed)", m.task(), m.id(), lost.reason(), d.queue(),
+        log.warn("Task {}: {}; put back on queue '{}' (death {} of {} allowed)", m, lost.reason(), d.queue(),
                 deaths, options.workerLostLimit() - 1);
         settle(d, true, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(again)));
         return true;
@@ -346,13 +358,13 @@ final class RequestHandler {
         if (m.retries() >= maxRetries) {
             ExceptionInfo exc = r.cause() != null ? r.cause() : ExceptionInfo.of("MaxRetriesExceededError",
                     "celery.exceptions", "Can't retry " + m.task() + "[" + m.id() + "] args:" + m.args() + " kwargs:" + m.kwargs());
-            log.error("Task {}[{}] failed after {} retries: {}", m.task(), m.id(), m.retries(), exc.summary());
+            log.error("Task {} failed after {} retries: {}", m, m.retries(), exc.summary());
             return new Retried(fail(d, m, exc, now), null);
         }
         TaskMessage next = m.withRetry(m.retries() + 1, r.eta());
         stats.retried.incrementAndGet();
         events.retried(m, r.cause());
-        log.info("Task {}[{}] retry {}/{} in {} ms{}", m.task(), m.id(), m.retries() + 1, maxRetries,
+        log.info("Task {} retry {}/{} in {} ms{}", m, m.retries() + 1, maxRetries,
                 Duration.between(now, r.eta()).toMillis(), r.cause() == null ? "" : ": " + r.cause().summary());
         ExceptionInfo why = r.cause() != null ? r.cause() : ExceptionInfo.of("Retry", "celery.exceptions", "retry requested");
         // The next attempt is committed with this one's RETRY and ack, parked in the broker until its ETA.
@@ -422,21 +434,28 @@ final class RequestHandler {
     }
 
     private Publication deadLetterRecord(Delivery d, TaskMessage m, String reason) {
+        return deadLetterRecord(d, m == null ? null : m.id(), m == null ? null : m.task(), reason);
+    }
+
+    private Publication deadLetterRecord(Delivery d, String id, String task, String reason) {
         stats.deadLettered.incrementAndGet();
+        String which = id == null ? "(undecodable)" : LogText.escape(task == null ? "?" : task) + "[" + LogText.escape(id) + "]";
         log.warn("Message {} from queue '{}' sent to dead-letter queue '{}': {}",
-                m == null ? "(undecodable)" : m.toString(), d.queue(), options.deadLetterQueue(), reason);
+                which, LogText.escape(d.queue()), options.deadLetterQueue(), LogText.escape(reason));
         ObjectNode rec = Json.NODES.objectNode();
         rec.put("reason", reason);
         rec.put("queue", d.queue());
-        if (m != null) {
-            rec.put("task", m.task());
-            rec.put("id", m.id());
+        if (task != null) {
+            rec.put("task", task);
+        }
+        if (id != null) {
+            rec.put("id", id);
         }
         rec.put("node", options.nodeName());
         rec.put("time", CeleryTime.format(clock.instant()));
         rec.put("delivery_count", d.deliveryCount());
         rec.put("payload", d.payload());
-        return new Publication(options.deadLetterQueue(), new BrokerMessage(m == null ? null : m.id(), Json.write(rec), 0, null));
+        return new Publication(options.deadLetterQueue(), new BrokerMessage(id, Json.write(rec), 0, null));
     }
 
     /** Hands the end of this message's handling to the finisher, as one settlement. */
