@@ -108,6 +108,11 @@ public final class PostgresBackend implements BackendProvider {
         }
         props.putIfAbsent("ApplicationName", "celeriac");
         props.putIfAbsent("connectTimeout", "5");
+        // A server that stops answering (frozen, SIGSTOP, a network that drops packets) fails a call
+        // within this long instead of holding it for ever: an outage, logged and waited out. The
+        // statements Celeriac runs are short; a ?socketTimeout= in the URL overrides it.
+        props.putIfAbsent("socketTimeout", "10");
+        props.putIfAbsent("loginTimeout", "10");
         String host = u.getHost().contains(":") && !u.getHost().startsWith("[") ? "[" + u.getHost() + "]" : u.getHost();
         String jdbc = "jdbc:postgresql://" + host + ":" + (u.getPort() < 0 ? 5432 : u.getPort()) + "/"
                 + java.net.URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
