@@ -38,6 +38,7 @@ class LeaseLapseProcessTest {
     private final List<ChildJvm> children = new ArrayList<>();
     private final List<Long> stopped = new ArrayList<>();
     private RedisServer redis;
+    private io.celeriac.testkit.PostgresServer pg;
 
     @AfterEach
     void stop() throws Exception {
@@ -49,6 +50,9 @@ class LeaseLapseProcessTest {
         }
         if (redis != null) {
             redis.close();
+        }
+        if (pg != null) {
+            pg.close();
         }
     }
 
@@ -117,6 +121,13 @@ class LeaseLapseProcessTest {
         stoppedWorkerRunsNothingTwice(redis.url(1)); // the broker in db 1, the counts in db 0
     }
 
+    @Test
+    void postgresWorkerStoppedLongerThanItsLeaseRunsNoneOfItsBufferAgain() throws Exception {
+        redis = RedisServer.start(dir.resolve("redis"), false);
+        pg = io.celeriac.testkit.PostgresServer.launch();
+        stoppedWorkerRunsNothingTwice(pg.url());
+    }
+
     private void stoppedWorkerRunsNothingTwice(String broker) throws Exception {
         int n = 300;
         Config config = Config.builder().set(Settings.BROKER_URL, broker).build();
@@ -173,6 +184,33 @@ class LeaseLapseProcessTest {
             long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - frozenAt);
             System.out.println("outage line after " + seconds + " s");
             resume(redis.pid());
+            waitFor(Duration.ofSeconds(60), () -> w.output().contains("reachable again"));
+            String after = client.send("counted", 2, 0).id();
+            waitFor(Duration.ofSeconds(60), () -> client.results().get(after).isPresent());
+            assertThat(w.output()).doesNotContain("\tat ");
+            assertThat(w.process().isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void frozenPostgresServerIsAnOutageLineWithinSecondsAndTheWorkerRecovers() throws Exception {
+        redis = RedisServer.start(dir.resolve("redis"), false);
+        pg = io.celeriac.testkit.PostgresServer.launch();
+        Config config = Config.builder().set(Settings.BROKER_URL, pg.url()).build();
+        try (Celeriac client = Celeriac.open(config, new TaskRegistry())) {
+            ChildJvm w = worker(pg.url(), "w", 2, 4);
+            String first = client.send("counted", 1, 0).id();
+            waitFor(Duration.ofSeconds(120), () -> client.results().get(first).isPresent());
+            List<Long> server = pg.pids();
+            for (long pid : server) {
+                stopProcess(pid);
+            }
+            long frozenAt = System.nanoTime();
+            waitFor(Duration.ofSeconds(60), () -> w.output().contains("unreachable"));
+            System.out.println("outage line after " + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - frozenAt) + " s");
+            for (long pid : server) {
+                resume(pid);
+            }
             waitFor(Duration.ofSeconds(60), () -> w.output().contains("reachable again"));
             String after = client.send("counted", 2, 0).id();
             waitFor(Duration.ofSeconds(60), () -> client.results().get(after).isPresent());

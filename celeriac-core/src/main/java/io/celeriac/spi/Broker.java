@@ -83,16 +83,6 @@ public interface Broker extends AutoCloseable {
         return null;
     }
 
-    /**
-     * A loss of data this instance has noticed, as one line (a Redis server that restarted empty:
-     * the messages it held in flight, its queues and the results gone), or null. Once noticed it
-     * stays until the instance is closed: a worker reports it in its heartbeat and
-     * {@code celeriac health} fails on it.
-     */
-    default String dataLoss() {
-        return null;
-    }
-
     /** The URL this broker was opened with, without any password. */
     String describe();
 
