@@ -72,6 +72,17 @@ public interface Broker extends AutoCloseable {
         return false;
     }
 
+    /**
+     * How long a reservation holds a message: a message reserved (or renewed by {@link #keepAlive})
+     * by a call that started at time t is this consumer's until t + lease, by this broker's clock,
+     * and may be another consumer's after that. A consumer that was paused (a GC pause, a frozen
+     * VM, SIGSTOP) checks it before it starts a message it reserved ahead. Null: leases never lapse
+     * while this instance lives.
+     */
+    default Duration lease() {
+        return null;
+    }
+
     /** The URL this broker was opened with, without any password. */
     String describe();
 

@@ -108,6 +108,19 @@ public final class PostgresBackend implements BackendProvider {
         }
         props.putIfAbsent("ApplicationName", "celeriac");
         props.putIfAbsent("connectTimeout", "5");
+        // A server that stops answering (frozen, SIGSTOP, a network that drops packets) fails a call
+        // within this long instead of holding it for ever: an outage, logged and waited out. The
+        // statements Celeriac runs are short; a ?socketTimeout= in the URL overrides it.
+        props.putIfAbsent("socketTimeout", "10");
+        props.putIfAbsent("loginTimeout", "10");
+        // A client frozen inside a transaction (SIGSTOP, a GC pause) must not keep its row locks: the
+        // rows it leased would be skipped (SKIP LOCKED) by every other worker for as long as it stays
+        // frozen. Celeriac's transactions are short; the server ends one left idle this long.
+        String idle = "-c idle_in_transaction_session_timeout=5000";
+        String options = props.getProperty("options");
+        if (options == null || !options.contains("idle_in_transaction_session_timeout")) {
+            props.setProperty("options", options == null || options.isBlank() ? idle : options + " " + idle);
+        }
         String host = u.getHost().contains(":") && !u.getHost().startsWith("[") ? "[" + u.getHost() + "]" : u.getHost();
         String jdbc = "jdbc:postgresql://" + host + ":" + (u.getPort() < 0 ? 5432 : u.getPort()) + "/"
                 + java.net.URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");

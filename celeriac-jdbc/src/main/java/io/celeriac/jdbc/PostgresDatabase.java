@@ -43,6 +43,7 @@ final class PostgresDatabase extends SqlDatabase {
         hc.setMaximumPoolSize(16);
         hc.setMinimumIdle(1);
         hc.setConnectionTimeout(5_000);
+        hc.setValidationTimeout(3_000); // a pooled connection to a server that stopped answering is found out quickly
         hc.setInitializationFailTimeout(-1); // an unreachable server is reported by the first use, below
         this.pool = new HikariDataSource(hc);
         try {

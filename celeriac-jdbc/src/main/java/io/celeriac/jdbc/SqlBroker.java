@@ -377,6 +377,12 @@ final class SqlBroker implements Broker {
         }));
     }
 
+    /** A claim or renewal at t holds until t + broker_recovery_timeout (keepAlive renews only leases that have not lapsed). */
+    @Override
+    public Duration lease() {
+        return lease;
+    }
+
     @Override
     public String describe() {
         return url;

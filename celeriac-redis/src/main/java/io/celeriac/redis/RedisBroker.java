@@ -202,8 +202,18 @@ final class RedisBroker implements Broker {
 
     @Override
     public void requeue(Delivery d) {
-        redis.call("requeue", c -> redis.script("requeue", List.of(), List.of(d.tag())));
-        held.remove(d.tag());
+        try {
+            redis.call("requeue", c -> redis.script("requeue", List.of(), List.of(d.tag())));
+        } finally {
+            // given up either way: not renewed any more, so a requeue that failed returns when its lease lapses
+            held.remove(d.tag());
+        }
+    }
+
+    /** A reservation or renewal at t holds until t + broker_recovery_timeout, when any consumer's recovery may hand it on. */
+    @Override
+    public Duration lease() {
+        return lease;
     }
 
     /**

@@ -119,6 +119,14 @@ public final class PostgresServer implements AutoCloseable {
         return port;
     }
 
+    /** The server's processes: the postmaster (first line of postmaster.pid) and its children, for SIGSTOP/SIGCONT (a frozen server). */
+    public synchronized List<Long> pids() throws IOException {
+        long postmaster = Long.parseLong(Files.readAllLines(dir.resolve("data").resolve("postmaster.pid")).get(0).trim());
+        List<Long> out = new ArrayList<>(List.of(postmaster));
+        ProcessHandle.of(postmaster).ifPresent(h -> h.descendants().forEach(d -> out.add(d.pid())));
+        return out;
+    }
+
     /** {@code postgresql://postgres@127.0.0.1:PORT/postgres}. */
     public String url() {
         return "postgresql://postgres@127.0.0.1:" + port + "/postgres";

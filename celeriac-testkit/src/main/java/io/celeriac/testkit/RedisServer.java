@@ -165,6 +165,11 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    /** The server process's pid (for SIGSTOP/SIGCONT: a frozen server). */
+    public synchronized long pid() {
+        return process.pid();
+    }
+
     public String url() {
         return "redis://127.0.0.1:" + port + "/0";
     }

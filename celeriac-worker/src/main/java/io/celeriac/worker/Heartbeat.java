@@ -31,10 +31,13 @@ final class Heartbeat implements AutoCloseable {
 
     /** Worker events (online, heartbeat, offline); {@link TaskEvents#OFF} while events are off (enable_events turns them on). */
     private final java.util.function.Supplier<TaskEvents> events;
+    /** Told of each renewal that succeeded (the buffered messages' leases run on from its start). */
+    private final Leases leases;
 
     Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat,
-              java.util.function.Supplier<TaskEvents> events) {
+              java.util.function.Supplier<TaskEvents> events, Leases leases) {
         this.events = events;
+        this.leases = leases;
         this.broker = broker;
         this.options = options;
         this.stats = stats;
@@ -68,7 +71,9 @@ final class Heartbeat implements AutoCloseable {
         try {
             onBeat.run();
             ObjectNode beat = state(type); // one state per beat: recorded, and sent as the event
+            long renewing = leases.now();
             broker.keepAlive(options.nodeName(), Json.write(beat));
+            leases.renewed(renewing, leases.now());
             events.get().send(beat);
             BrokerOutage.of(broker).ok("heartbeat");
         } catch (Throwable t) {

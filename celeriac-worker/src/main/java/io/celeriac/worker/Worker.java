@@ -45,6 +45,10 @@ public final class Worker {
     private final Revocations revocations;
     private final ControlServer control;
     private final LinkedBlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
+    /** What this worker knows of its buffered messages' leases: one whose lease may have lapsed is not started. */
+    private final Leases leases;
+    /** Messages dropped because their lease may have lapsed, to give back (by the consumer thread). */
+    private final LinkedBlockingQueue<Delivery> lapsed = new LinkedBlockingQueue<>();
     private final Map<Delivery, Thread> running = new ConcurrentHashMap<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     /** The client this worker's tasks send with (and its control commands revoke with). */
@@ -73,6 +77,7 @@ public final class Worker {
         this.registry = Objects.requireNonNull(registry);
         this.broker = Objects.requireNonNull(broker);
         this.app = new Celeriac(options.config(), registry, broker, results, clock);
+        this.leases = new Leases(broker.lease(), clock);
         HealthCheckTask.register(registry, () -> app, options);
         CeleryBuiltins.register(registry);
         this.pool = "threads".equals(options.pool()) ? new ThreadPool() : new ProcessPool(options);
@@ -82,7 +87,7 @@ public final class Worker {
         this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
                 revocations, () -> app, app.dispatch());
         this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh,
-                handler::events);
+                handler::events, leases);
         this.control = new ControlServer(broker, options.nodeName(), new WorkerControl(this).methods());
         pool.onBroken(this::fatal);
         handler.onFatal(this::fatal);
@@ -275,6 +280,7 @@ public final class Worker {
         long backoff = 0;
         while (consuming) {
             try {
+                dropLapsed();
                 if (queues.isEmpty()) { // every queue cancelled: nothing to consume until one is added
                     sleepQuietly(100);
                     continue;
@@ -289,7 +295,9 @@ public final class Worker {
                     }
                     continue;
                 }
+                long reserving = leases.now();
                 List<Delivery> got = broker.reserve(List.copyOf(queues), free, POLL_SLICE);
+                leases.reserved(got, reserving);
                 stats.lastPollMillis = System.currentTimeMillis();
                 if (backoff > 0) {
                     BrokerOutage.of(broker).ok("consumer");
@@ -322,9 +330,15 @@ public final class Worker {
                 return;
             }
             if (d == null) {
+                leases.report();
                 if (!accepting || retireThisSlot()) {
                     return;
                 }
+                continue;
+            }
+            if (!leases.admit(d)) { // reserved before a pause longer than its lease: another worker may run it
+                lapsed.add(d);
+                released(d);
                 continue;
             }
             running.put(d, Thread.currentThread());
@@ -381,10 +395,36 @@ public final class Worker {
         }
     }
 
+    /**
+     * Buffered messages whose lease may have lapsed leave the buffer, and those dropped (here or by
+     * the slots) are given back: at once for anyone if this worker still held them, a no-op when
+     * another worker has them. A give-back that fails is tried again on the next round; the gap is
+     * logged once.
+     */
+    private void dropLapsed() {
+        for (Delivery d : leases.sweep(buffer)) {
+            lapsed.add(d);
+            released(d);
+        }
+        Delivery d;
+        while ((d = lapsed.peek()) != null) {
+            try {
+                broker.requeue(d);
+            } catch (RuntimeException e) {
+                BrokerOutage.of(broker).failed("give back a message whose lease lapsed", e);
+                break; // the broker is down: again on the next round
+            }
+            lapsed.poll();
+        }
+        leases.report();
+    }
+
     private void giveBackBuffered() {
         List<Delivery> back = new ArrayList<>();
         buffer.drainTo(back);
         held.addAndGet(-back.size());
+        back.forEach(leases::forget);
+        lapsed.drainTo(back);
         for (Delivery d : back) {
             try {
                 broker.requeue(d);
