@@ -176,6 +176,12 @@ final class HealthCommand implements Callable<Integer> {
             long pingMs = (System.nanoTime() - t0) / 1_000_000;
             for (Map.Entry<String, JsonNode> w : workers.entrySet()) {
                 String check = "worker " + w.getKey();
+                JsonNode lost = w.getValue().path("broker_data_lost");
+                if (lost.isObject()) { // sticky until the worker restarts: what was lost stays lost
+                    fail(check, lost.path("message").asText() + String.format(" (seen %.0f s ago; fails until this worker is restarted)",
+                            (now / 1000.0) - lost.path("at").asDouble()));
+                    continue;
+                }
                 if (!pongs.containsKey(w.getKey())) {
                     fail(check, "no answer to a ping through the broker within 2 s");
                     continue;

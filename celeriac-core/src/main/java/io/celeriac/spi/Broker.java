@@ -83,6 +83,23 @@ public interface Broker extends AutoCloseable {
         return null;
     }
 
+    /**
+     * The broker's server lost its data while this instance used it (Redis restarted without
+     * persistence: the queues, the in-flight records and the results it held are gone), or null.
+     * Sticky: once seen it stays for this instance's life. Checked at each {@link #keepAlive}.
+     *
+     * @param at when it was seen
+     * @param message what happened, in one line naming the server (no password)
+     * @param tags the delivery tags this instance held whose in-flight records were gone when it was seen
+     */
+    record DataLoss(Instant at, String message, java.util.Set<String> tags) {
+    }
+
+    /** See {@link DataLoss}; null when no loss was seen (and always on brokers that cannot tell). */
+    default DataLoss dataLoss() {
+        return null;
+    }
+
     /** The URL this broker was opened with, without any password. */
     String describe();
 

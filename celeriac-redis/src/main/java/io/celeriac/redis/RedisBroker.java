@@ -63,6 +63,9 @@ final class RedisBroker implements Broker {
     private volatile boolean listening;
     private final RedisControl control;
     private final RedisEvents events;
+    /** The server's run id when this instance last recorded its node's heartbeat; null before the first. */
+    private volatile String recordedUnder;
+    private volatile DataLoss dataLoss;
 
     RedisBroker(RedisConnection redis, Duration lease, Duration visibility, Clock clock) {
         this.redis = redis;
@@ -227,6 +230,13 @@ final class RedisBroker implements Broker {
         long now = clock.millis();
         long deadline = now + lease.toMillis();
         redis.call("keep-alive", c -> {
+            String runId = heartbeatJson == null ? null : runId(c);
+            if (runId != null && recordedUnder != null && !runId.equals(recordedUnder) && dataLoss == null
+                    && !c.hexists("celeriac.nodes", node)) {
+                // another server process, and the heartbeat this instance recorded on the last one is gone:
+                // it restarted without its data (a restart that persists keeps the record)
+                lost(c, recordedUnder, runId);
+            }
             if (!held.isEmpty()) {
                 Map<String, Double> scores = new HashMap<>();
                 double score = (deadline - visibility.toMillis()) / 1000.0;
@@ -251,9 +261,55 @@ final class RedisBroker implements Broker {
                 for (String q : consumed) {
                     c.zadd("celeriac.consumers." + q, deadline, consumerId);
                 }
+                recordedUnder = runId;
             }
             return null;
         });
+    }
+
+    /** The restart is seen: which of the messages this instance holds lost their in-flight records, at this moment. */
+    private void lost(redis.clients.jedis.UnifiedJedis c, String before, String after) {
+        List<String> tags = List.copyOf(held);
+        Set<String> missing = new java.util.HashSet<>();
+        if (!tags.isEmpty()) {
+            List<String> entries = c.hmget("unacked", tags.toArray(String[]::new));
+            for (int i = 0; i < tags.size(); i++) {
+                if (entries.get(i) == null) {
+                    missing.add(tags.get(i));
+                }
+            }
+        }
+        missing.retainAll(held); // one acked meanwhile was not lost: it is done
+        dataLoss = new DataLoss(Instant.ofEpochMilli(clock.millis()), "Redis at " + redis.safeUrl + " restarted with its data gone (run id "
+                + shortId(before) + " \u2192 " + shortId(after) + ")", Set.copyOf(missing));
+    }
+
+    private static String shortId(String runId) {
+        return runId.length() > 8 ? runId.substring(0, 8) : runId;
+    }
+
+    /** The server's run id, or null where INFO is not allowed (renamed or denied by an ACL: the check is off). */
+    private static String runId(redis.clients.jedis.UnifiedJedis c) {
+        try {
+            return runId(c.info("server"));
+        } catch (redis.clients.jedis.exceptions.JedisDataException denied) {
+            return null;
+        }
+    }
+
+    /** {@code run_id} from {@code INFO server}: a new one each time the server process starts. */
+    static String runId(String info) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("run_id:")) {
+                return line.substring(7).trim();
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public DataLoss dataLoss() {
+        return dataLoss;
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.celeriac.config.Settings;
 import io.celeriac.protocol.CeleryTime;
 import io.celeriac.protocol.Json;
 import io.celeriac.protocol.TaskResult;
+import io.celeriac.spi.Broker;
 import io.celeriac.spi.NodeBeat;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -59,6 +60,14 @@ final class HealthCheckTask {
             app.results().forget(probeId);
             return back;
         });
+        Broker.DataLoss lost = app.broker().dataLoss();
+        if (lost != null) { // this worker saw its broker restart without its data (see Heartbeat: its heartbeat says it too)
+            ObjectNode c = checks.putObject("broker_data");
+            c.put("target", app.broker().describe());
+            c.put("ok", false);
+            c.put("error", lost.message() + ": tasks and results sent before it are gone");
+            ok = false;
+        }
         String jdbc = options.config().get(Settings.HEALTH_CHECK_JDBC_URL);
         if (!jdbc.isBlank()) {
             ok &= probe(checks, "database", io.celeriac.config.Secrets.redact(jdbc), () -> selectOne(jdbc));

@@ -34,8 +34,15 @@ final class Heartbeat implements AutoCloseable {
     /** Told of each renewal that succeeded (the buffered messages' leases run on from its start). */
     private final Leases leases;
 
+    /** The messages reserved ahead and not started (for the data-loss line's counts). */
+    private final java.util.function.Supplier<List<io.celeriac.spi.Delivery>> buffered;
+    /** The broker lost its data (see {@link Broker#dataLoss()}): in every heartbeat from then on, for health. Sticky. */
+    private volatile ObjectNode dataLost;
+
     Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat,
-              java.util.function.Supplier<TaskEvents> events, Leases leases) {
+              java.util.function.Supplier<TaskEvents> events, Leases leases,
+              java.util.function.Supplier<List<io.celeriac.spi.Delivery>> buffered) {
+        this.buffered = buffered;
         this.events = events;
         this.leases = leases;
         this.broker = broker;
@@ -74,12 +81,39 @@ final class Heartbeat implements AutoCloseable {
             long renewing = leases.now();
             broker.keepAlive(options.nodeName(), Json.write(beat));
             leases.renewed(renewing, leases.now());
+            if (dataLost == null && broker.dataLoss() != null) {
+                dataLost(broker.dataLoss());
+                beat = state(type);
+                broker.keepAlive(options.nodeName(), Json.write(beat)); // health sees it now, not a beat later
+            }
             events.get().send(beat);
             BrokerOutage.of(broker).ok("heartbeat");
         } catch (Throwable t) {
             // leases are not renewed meanwhile: a long outage may redeliver what this worker holds
             BrokerOutage.of(broker).failed("heartbeat", t);
         }
+    }
+
+    /**
+     * The broker's server lost its data: said once, as an ERROR with what this worker held, and kept
+     * in its heartbeat ({@code broker_data_lost}) so that {@code celeriac health} fails until it restarts.
+     */
+    private void dataLost(Broker.DataLoss loss) {
+        java.util.Set<String> bufferedTags = new java.util.HashSet<>();
+        buffered.get().forEach(d -> bufferedTags.add(d.tag()));
+        long inBuffer = loss.tags().stream().filter(bufferedTags::contains).count();
+        long running = loss.tags().size() - inBuffer;
+        String message = loss.message() + ": " + running + " message(s) this worker held in flight and " + inBuffer
+                + " buffered lost their broker records (it still runs them, but nothing redelivers them if it dies);"
+                + " every task waiting in the queues or parked for an ETA, and every stored result, is gone: tasks sent before"
+                + " the restart are lost unless the server persists (appendonly yes)";
+        ObjectNode o = Json.NODES.objectNode();
+        o.put("at", loss.at().toEpochMilli() / 1000.0);
+        o.put("message", message);
+        o.put("in_flight", running);
+        o.put("buffered", inBuffer);
+        dataLost = o;
+        LoggerFactory.getLogger("celeriac.worker").error("{}; celeriac health fails for this worker until it is restarted", message);
     }
 
     /** The worker's state, in the event shape of {@code type} (worker-heartbeat, stats, …). */
@@ -109,6 +143,9 @@ final class Heartbeat implements AutoCloseable {
         o.put("retried", stats.retried());
         o.put("last_poll", stats.lastPollMillis() / 1000.0);
         o.put("last_task_done", stats.lastTaskDoneMillis() / 1000.0);
+        if (dataLost != null) {
+            o.set("broker_data_lost", dataLost);
+        }
         return o;
     }
 

@@ -87,7 +87,7 @@ public final class Worker {
         this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
                 revocations, () -> app, app.dispatch());
         this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh,
-                handler::events, leases);
+                handler::events, leases, this::buffered);
         this.control = new ControlServer(broker, options.nodeName(), new WorkerControl(this).methods());
         pool.onBroken(this::fatal);
         handler.onFatal(this::fatal);
