@@ -80,4 +80,41 @@ class HealthCheckTest {
         assertThat(db.get("target").asText()).contains("password=***").doesNotContain("secret");
         assertThat(rec.get("checks").get("broker").get("ok").asBoolean()).isTrue();
     }
+
+    @Test
+    void failsItsBrokerDataCheckOnceTheWorkersRedisRestartedWithoutItsData() throws Exception {
+        try (io.celeriac.testkit.RedisServer redis = io.celeriac.testkit.RedisServer.start(dir.resolve("redis"), false)) {
+            Config c = Config.builder()
+                    .set(Settings.BROKER_URL, redis.url())
+                    .set(Settings.WORKER_POOL, "threads")
+                    .set(Settings.WORKER_CONCURRENCY, 1)
+                    .set(Settings.WORKER_HEARTBEAT_INTERVAL, Duration.ofMillis(500))
+                    .build();
+            TaskRegistry registry = Apps.load(c);
+            try (Celeriac app = Celeriac.open(c, registry)) {
+                Worker w = new Worker(WorkerOptions.from(c), registry, app.broker(), app.results(), Clock.systemUTC());
+                w.start();
+                try {
+                    assertThat(app.send("celeriac.health_check").get(Duration.ofSeconds(30)).get("healthy").asBoolean()).isTrue();
+                    redis.stop();
+                    redis.start(); // the same port, empty
+                    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> app.broker().dataLoss() != null);
+                    JsonNode rec = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                            .until(() -> {
+                                var r = app.send("celeriac.health_check");
+                                assertThatThrownBy(() -> r.get(Duration.ofSeconds(20))).isInstanceOf(TaskFailedException.class)
+                                        .hasMessageContaining("HealthCheckFailed");
+                                return Json.read(app.coordination().get("celeriac.health_check.last").orElseThrow());
+                            }, r -> !r.get("healthy").asBoolean());
+                    JsonNode check = rec.get("checks").get("broker_data");
+                    assertThat(check.get("ok").asBoolean()).isFalse();
+                    assertThat(check.get("error").asText()).startsWith("Redis at " + redis.url() + " restarted with its data gone");
+                    assertThat(rec.get("checks").get("broker").get("ok").asBoolean()).as("it answers: the data is what is gone").isTrue();
+                } finally {
+                    w.shutdown();
+                    w.awaitTermination(Duration.ofSeconds(10));
+                }
+            }
+        }
+    }
 }
