@@ -12,6 +12,7 @@ import io.celeriac.TaskState;
 import io.celeriac.config.Config;
 import io.celeriac.config.Settings;
 import io.celeriac.protocol.Json;
+import io.celeriac.spi.NodeBeat;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -141,6 +142,10 @@ class ManagerProcessTest {
         CliRun.of("start", "--config", config().toString());
         try (Celeriac client = client()) {
             awaitWorkerConsuming(client);
+            // Both children up (a run waiting for a child still starting is given back by a warm stop, not run)
+            await().atMost(Duration.ofSeconds(60)).until(() -> client.broker().nodes().values().stream()
+                    .filter(NodeBeat::isWorker)
+                    .anyMatch(b -> b.json().matches("(?s).*\"processes\":\\[\\d+,\\d+\\].*")));
             List<AsyncResult> slow = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 slow.add(client.send("sleep", 2));

@@ -62,20 +62,10 @@ public final class ManagerLock implements AutoCloseable {
         try {
             Files.createDirectories(path.getParent());
             FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            FileLock l = null;
-            for (int i = 0; i < 20 && l == null; i++) {
-                l = ch.tryLock();
-                if (l == null) {
-                    sleep(50);
-                }
-            }
+            FileLock l = lockAndName(ch);
             if (l == null) {
-                ch.close();
                 return false;
             }
-            ch.truncate(0);
-            ch.write(ByteBuffer.wrap((ProcessId.current() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-            ch.force(true);
             FileChannel old = channel;
             channel = ch;
             lock = l;
@@ -85,6 +75,29 @@ public final class ManagerLock implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * The exclusive lock on {@code ch}'s file with this process named in it, or null (and {@code ch}
+     * closed) when another manager holds it. A reader's probe (a shared lock held for an instant) may
+     * be in the way: this tries for a second.
+     */
+    private static FileLock lockAndName(FileChannel ch) throws IOException {
+        FileLock l = null;
+        for (int i = 0; i < 20 && l == null; i++) {
+            l = ch.tryLock();
+            if (l == null) {
+                sleep(50);
+            }
+        }
+        if (l == null) {
+            ch.close();
+            return null;
+        }
+        ch.truncate(0);
+        ch.write(ByteBuffer.wrap((ProcessId.current() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        ch.force(true);
+        return l;
     }
 
     private static Path path(Path runDir) {
@@ -100,22 +113,11 @@ public final class ManagerLock implements AutoCloseable {
         FileChannel ch = null;
         try {
             ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            FileLock l = null;
-            // A reader's probe (a shared lock held for an instant) may be in the way: try for a second.
-            for (int i = 0; i < 20 && l == null; i++) {
-                l = ch.tryLock();
-                if (l == null) {
-                    sleep(50);
-                }
-            }
+            FileLock l = lockAndName(ch);
             if (l == null) {
-                ch.close();
                 HELD.remove(p);
                 return Optional.empty();
             }
-            ch.truncate(0);
-            ch.write(ByteBuffer.wrap((ProcessId.current() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-            ch.force(true);
             return Optional.of(new ManagerLock(p, ch, l));
         } catch (IOException | RuntimeException e) {
             if (ch != null) {
