@@ -4,6 +4,10 @@ import io.celeriac.testkit.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.concurrent.Callable;
+import org.awaitility.core.ConditionFactory;
+import org.awaitility.core.ConditionTimeoutException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,6 +40,23 @@ final class CliProcesses implements AfterEachCallback {
         List<String> args = new ArrayList<>(List.of("worker", "--broker", broker, "-n", name, "--set", "worker_heartbeat_interval=0.5"));
         args.addAll(List.of(extra));
         return start(dir.resolve(name + "-" + children.size() + ".log"), args);
+    }
+
+    /**
+     * Waits with {@code wait} until {@code condition} holds; on time-out fails with the end (6,000
+     * characters) of each child's output, which is where a process test's cause shows.
+     */
+    static void until(ConditionFactory wait, Collection<ChildJvm> children, Callable<Boolean> condition) {
+        try {
+            wait.until(condition);
+        } catch (ConditionTimeoutException e) {
+            StringBuilder sb = new StringBuilder(e.getMessage());
+            for (ChildJvm c : children) {
+                String out = c.output();
+                sb.append("\n--- process ").append(c.pid()).append(" output:\n").append(out.length() > 6000 ? out.substring(out.length() - 6000) : out);
+            }
+            throw new AssertionError(sb.toString(), e);
+        }
     }
 
     @Override

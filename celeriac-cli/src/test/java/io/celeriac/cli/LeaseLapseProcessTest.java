@@ -72,16 +72,7 @@ class LeaseLapseProcessTest {
     }
 
     private void waitFor(Duration atMost, Callable<Boolean> condition) {
-        try {
-            await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(condition);
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            StringBuilder sb = new StringBuilder(e.getMessage());
-            for (ChildJvm c : children) {
-                String out = c.output();
-                sb.append("\n--- worker ").append(c.pid()).append(" output:\n").append(out.length() > 6000 ? out.substring(out.length() - 6000) : out);
-            }
-            throw new AssertionError(sb.toString(), e);
-        }
+        CliProcesses.until(await().atMost(atMost).pollInterval(Duration.ofMillis(200)), children, condition);
     }
 
     private ChildJvm worker(String broker, String name, int concurrency, int prefetch) throws Exception {

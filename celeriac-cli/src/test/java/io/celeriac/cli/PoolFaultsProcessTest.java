@@ -71,15 +71,7 @@ class PoolFaultsProcessTest {
 
     /** Waits for a condition; on time-out the failure shows what the worker processes printed. */
     private void waitFor(Duration atMost, Callable<Boolean> condition) {
-        try {
-            await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(condition);
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            StringBuilder sb = new StringBuilder(e.getMessage());
-            for (ChildJvm c : started) {
-                sb.append("\n--- process ").append(c.pid()).append(" output:\n").append(c.output());
-            }
-            throw new AssertionError(sb.toString(), e);
-        }
+        CliProcesses.until(await().atMost(atMost).pollInterval(Duration.ofMillis(200)), started, condition);
     }
 
     private long count(String sql) throws SQLException {

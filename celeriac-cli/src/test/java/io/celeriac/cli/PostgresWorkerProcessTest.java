@@ -62,16 +62,7 @@ class PostgresWorkerProcessTest {
     }
 
     private void waitFor(Duration atMost, Callable<Boolean> condition) {
-        try {
-            await().atMost(atMost).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(condition);
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            StringBuilder sb = new StringBuilder(e.getMessage());
-            for (ChildJvm c : workers) {
-                String out = c.output();
-                sb.append("\n--- worker ").append(c.pid()).append(" output:\n").append(out.length() > 6000 ? out.substring(out.length() - 6000) : out);
-            }
-            throw new AssertionError(sb.toString(), e);
-        }
+        CliProcesses.until(await().atMost(atMost).pollInterval(Duration.ofMillis(250)).ignoreExceptions(), workers, condition);
     }
 
     private Connection sql() throws SQLException {

@@ -57,17 +57,8 @@ class RedisDataLossProcessTest {
     }
 
     private void waitFor(Duration atMost, Callable<Boolean> condition) {
-        try {
-            // ignoring exceptions: the test's own pooled connections break once when the server restarts
-            await().atMost(atMost).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(condition);
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            StringBuilder sb = new StringBuilder(e.getMessage());
-            for (ChildJvm c : children) {
-                String out = c.output();
-                sb.append("\n--- worker ").append(c.pid()).append(" output:\n").append(out.length() > 6000 ? out.substring(out.length() - 6000) : out);
-            }
-            throw new AssertionError(sb.toString(), e);
-        }
+        // ignoring exceptions: the test's own pooled connections break once when the server restarts
+        CliProcesses.until(await().atMost(atMost).pollInterval(Duration.ofMillis(200)).ignoreExceptions(), children, condition);
     }
 
     private CliRun health(String hook) {

@@ -49,19 +49,7 @@ class RedisWorkerProcessTest {
     }
 
     private void waitFor(Duration atMost, Callable<Boolean> condition) {
-        try {
-            await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(condition);
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            StringBuilder sb = new StringBuilder(e.getMessage());
-            for (ChildJvm c : children) {
-                sb.append("\n--- worker ").append(c.pid()).append(" output:\n").append(tail(c.output()));
-            }
-            throw new AssertionError(sb.toString(), e);
-        }
-    }
-
-    private static String tail(String s) {
-        return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
+        CliProcesses.until(await().atMost(atMost).pollInterval(Duration.ofMillis(200)), children, condition);
     }
 
     private ChildJvm worker(String name, String... extra) throws Exception {
