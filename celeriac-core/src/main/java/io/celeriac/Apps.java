@@ -16,13 +16,18 @@ public final class Apps {
     }
 
     public static TaskRegistry load(Config config) {
+        return load(config, Apps.class.getClassLoader());
+    }
+
+    /** As {@link #load(Config)}, the app (or the apps listed) looked up with {@code loader}. */
+    public static TaskRegistry load(Config config, ClassLoader loader) {
         TaskRegistry registry = new TaskRegistry();
         String name = config.get(Settings.APP);
         if (name != null && !name.isBlank()) {
-            register(name.trim(), instantiate(name.trim()), registry);
-            return registry;
+            register(name.trim(), instantiate(name.trim(), loader), registry);
+            return registry.annotate(io.celeriac.config.TaskAnnotations.of(config));
         }
-        Iterator<CeleriacApp> apps = ServiceLoader.load(CeleriacApp.class, Apps.class.getClassLoader()).iterator();
+        Iterator<CeleriacApp> apps = ServiceLoader.load(CeleriacApp.class, loader).iterator();
         while (true) {
             CeleriacApp app;
             try {
@@ -40,7 +45,7 @@ public final class Apps {
             }
             register(app.getClass().getName(), app, registry);
         }
-        return registry;
+        return registry.annotate(io.celeriac.config.TaskAnnotations.of(config)); // task_annotations over the tasks' own options
     }
 
     private static void register(String name, CeleriacApp app, TaskRegistry registry) {
@@ -53,10 +58,10 @@ public final class Apps {
         }
     }
 
-    static CeleriacApp instantiate(String className) {
+    static CeleriacApp instantiate(String className, ClassLoader loader) {
         Class<?> c;
         try {
-            c = Class.forName(className, true, Apps.class.getClassLoader());
+            c = Class.forName(className, true, loader);
         } catch (ClassNotFoundException e) {
             throw new ConfigException("app '" + className + "': class not found on the class path"
                     + " (put its jar on CELERIAC_CLASSPATH)");

@@ -28,11 +28,20 @@ public final class Canvas {
      * (unless it is immutable). Built as Celery's {@code chain(a, b, c)} builds it, by joining the
      * steps with its {@code |}: a group followed by a step becomes a chord with that step as body, a
      * step after a chord joins the chord's body, and a chain inside a chain is spliced in.
+     *
+     * @param steps the steps, in order
+     * @return the chain (or what Celery's joining makes of it)
      */
     public static Signature chain(Signature... steps) {
         return chain(Arrays.asList(steps));
     }
 
+    /**
+     * {@link #chain(Signature...)} of a list.
+     *
+     * @param steps the steps, in order
+     * @return the chain
+     */
     public static Signature chain(List<Signature> steps) {
         Signature c = rawChain(List.of());
         for (Signature s : steps) {
@@ -121,11 +130,23 @@ public final class Canvas {
         return tasks.size() == 1 ? tasks.get(0) : group;
     }
 
-    /** Tasks run in parallel; a {@link GroupResult} gathers their results in order. */
+    /**
+     * Tasks run in parallel; a {@link GroupResult} gathers their results in order. Apply it with
+     * {@link Celeriac#applyGroup(Signature)}.
+     *
+     * @param tasks the members
+     * @return the group
+     */
     public static Signature group(Signature... tasks) {
         return group(Arrays.asList(tasks));
     }
 
+    /**
+     * {@link #group(Signature...)} of a list.
+     *
+     * @param tasks the members
+     * @return the group
+     */
     public static Signature group(List<Signature> tasks) {
         return Signature.composite("celery.group", "group", tasks(tasks), false);
     }
@@ -134,6 +155,10 @@ public final class Canvas {
      * A group (the header) and a body that runs once every header task has finished, with the
      * header's results, in order, as its first argument. A failed header task fails the body with
      * {@code ChordError}.
+     *
+     * @param header the tasks run in parallel
+     * @param body   the task run with their results
+     * @return the chord; {@link Celeriac#apply(Signature)} gives the body's result
      */
     public static Signature chord(List<Signature> header, Signature body) {
         ObjectNode kwargs = Json.NODES.objectNode();
@@ -143,7 +168,15 @@ public final class Canvas {
         return Signature.composite("celery.chord", "chord", kwargs, false);
     }
 
-    /** Celery's {@code task.chunks(items, n)}: a group of {@code celery.starmap} tasks, each over {@code n} argument lists. */
+    /**
+     * Celery's {@code task.chunks(items, n)}: a group of {@code celery.starmap} tasks, each over {@code n} argument lists.
+     *
+     * @param task  the task to call for each item
+     * @param items its argument lists
+     * @param n     how many items each chunk takes
+     * @return the chunks, applied as a group
+     * @throws IllegalArgumentException {@code n} is less than 1
+     */
     public static Signature chunks(Signature task, List<? extends List<?>> items, int n) {
         if (n < 1) {
             throw new IllegalArgumentException("chunks need a size of at least 1, got " + n);
@@ -155,12 +188,24 @@ public final class Canvas {
         return Signature.composite("celery.chunks", "chunks", kwargs, true);
     }
 
-    /** Celery's {@code task.starmap(items)}: one {@code celery.starmap} task calling {@code task(*item)} for each item. */
+    /**
+     * Celery's {@code task.starmap(items)}: one {@code celery.starmap} task calling {@code task(*item)} for each item.
+     *
+     * @param task  the task to call
+     * @param items its argument lists
+     * @return the starmap task; its result is the list of results
+     */
     public static Signature starmap(Signature task, List<? extends List<?>> items) {
         return mapLike("celery.starmap", "xstarmap", task, items);
     }
 
-    /** Celery's {@code task.map(items)}: one {@code celery.map} task calling {@code task(item)} for each item. */
+    /**
+     * Celery's {@code task.map(items)}: one {@code celery.map} task calling {@code task(item)} for each item.
+     *
+     * @param task  the task to call
+     * @param items its single arguments
+     * @return the map task; its result is the list of results
+     */
     public static Signature map(Signature task, List<?> items) {
         return mapLike("celery.map", "xmap", task, items);
     }

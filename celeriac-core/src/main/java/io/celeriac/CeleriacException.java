@@ -13,22 +13,43 @@ package io.celeriac;
  * ├── TaskFailedException          (client) the task ended in FAILURE
  * ├── TaskRevokedException         (client) the task was revoked or expired
  * ├── ResultTimeoutException       (client) no result within the wait
+ * ├── ResultTypeException          (typed client) the result is not of the declared type (user error)
  * └── Retry                        (task → worker) run this task again later
  * </pre>
  *
  * Every message names the thing it is about (task, queue, setting, file) and, where it can,
  * says what to do about it.
+ *
+ * <pre>{@code
+ * try {
+ *     app.send("report", day).get(Duration.ofMinutes(1));
+ * } catch (CeleriacException e) {
+ *     if (e.isUserError()) { ... }   // bad input: show e.getMessage() as it is
+ *     else throw e;
+ * }
+ * }</pre>
  */
 public class CeleriacException extends RuntimeException {
+    /**
+     * An exception with a message.
+     *
+     * @param message what went wrong, naming what it is about
+     */
     public CeleriacException(String message) {
         super(message);
     }
 
+    /**
+     * An exception with a message and a cause.
+     *
+     * @param message what went wrong, naming what it is about
+     * @param cause   the underlying exception
+     */
     public CeleriacException(String message, Throwable cause) {
         super(message, cause);
     }
 
-    /** True when the cause is something the user can fix (bad input), not a fault in the system. */
+    /** @return true when the cause is something the user can fix (bad input), not a fault in the system */
     public boolean isUserError() {
         return false;
     }

@@ -6,6 +6,11 @@ package io.celeriac;
  * nothing is published (user error: send less, or raise the limit on clients and workers alike).
  */
 public class MessageTooLargeException extends CeleriacException {
+    /**
+     * A payload over the limit.
+     *
+     * @param message names the task, the size and the limit
+     */
     public MessageTooLargeException(String message) {
         super(message);
     }

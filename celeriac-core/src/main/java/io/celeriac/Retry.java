@@ -11,14 +11,21 @@ import java.time.Instant;
  * the original exception instead.
  */
 public final class Retry extends CeleriacException {
+    /** When the next attempt may run. */
     private final transient Instant eta;
 
+    /**
+     * A retry request; tasks get one from {@link TaskContext#retry(Throwable, Duration)}.
+     *
+     * @param cause why (stored with state RETRY); may be null
+     * @param eta   when the next attempt may run
+     */
     public Retry(Throwable cause, Instant eta) {
         super("retry at " + eta + (cause == null ? "" : ": " + cause), cause);
         this.eta = eta;
     }
 
-    /** When the next attempt may run. */
+    /** @return when the next attempt may run */
     public Instant eta() {
         return eta;
     }

@@ -51,12 +51,26 @@ public final class Signature {
         this.dict = dict;
     }
 
-    /** A task with positional arguments. */
+    /**
+     * A task with positional arguments (Celery's {@code add.s(2, 2)}).
+     *
+     * @param task the task's name
+     * @param args its positional arguments (any values Jackson maps to JSON)
+     * @return the signature
+     */
     public static Signature of(String task, Object... args) {
         return of(task, Arrays.asList(args), Map.of());
     }
 
-    /** A task with positional and keyword arguments (any values Jackson maps to JSON). */
+    /**
+     * A task with positional and keyword arguments (any values Jackson maps to JSON).
+     *
+     * @param task   the task's name
+     * @param args   positional arguments; null: none
+     * @param kwargs keyword arguments; null: none
+     * @return the signature
+     * @throws NullPointerException {@code task} is null
+     */
     public static Signature of(String task, List<?> args, Map<String, ?> kwargs) {
         Objects.requireNonNull(task, "task");
         ObjectNode d = Json.NODES.objectNode();
@@ -83,7 +97,11 @@ public final class Signature {
 
     /**
      * Reads a signature as Celery serialises it. A list is read as a group of its items (as Celery
-     * reads a chord header). Throws {@link IllegalArgumentException} naming what is wrong.
+     * reads a chord header).
+     *
+     * @param json Celery's signature dict (or a list of them)
+     * @return the signature
+     * @throws IllegalArgumentException it is not a signature (the message names what is wrong)
      */
     public static Signature fromJson(JsonNode json) {
         if (json == null || json.isNull()) {
@@ -120,7 +138,13 @@ public final class Signature {
         return s;
     }
 
-    /** Reads a list of signatures (a JSON array); a single object is a list of one. */
+    /**
+     * Reads a list of signatures (a JSON array); a single object is a list of one.
+     *
+     * @param json the array, an object, or null (an empty list)
+     * @return the signatures
+     * @throws IllegalArgumentException an item is not a signature
+     */
     public static List<Signature> readAll(JsonNode json) {
         List<Signature> out = new ArrayList<>();
         if (json == null || json.isNull()) {
@@ -164,7 +188,7 @@ public final class Signature {
         return a;
     }
 
-    /** The signature as Celery serialises it (a copy). */
+    /** @return the signature as Celery serialises it (a copy) */
     public ObjectNode toJson() {
         return dict.deepCopy();
     }
@@ -174,35 +198,44 @@ public final class Signature {
         return dict;
     }
 
+    /** @return the task's name ({@code celery.chain}, {@code celery.group}, … for a composition) */
     public String task() {
         return dict.get("task").asText();
     }
 
+    /** @return the positional arguments given so far (a copy) */
     public ArrayNode args() {
         return (ArrayNode) dict.get("args").deepCopy();
     }
 
+    /** @return the keyword arguments (a copy) */
     public ObjectNode kwargs() {
         return (ObjectNode) dict.get("kwargs").deepCopy();
     }
 
-    /** Celery's execution options (queue, countdown, link, link_error, task_id, group_id, …), a copy. */
+    /** @return Celery's execution options (queue, countdown, link, link_error, task_id, group_id, …), a copy */
     public ObjectNode options() {
         return (ObjectNode) dict.get("options").deepCopy();
     }
 
-    /** One option, or null. */
+    /**
+     * One execution option.
+     *
+     * @param name the option's name, as Celery's ({@code "queue"}, {@code "countdown"}, …)
+     * @return its value (a copy), or null when not set
+     */
     public JsonNode option(String name) {
         JsonNode n = dict.get("options").get(name);
         return n == null ? null : n.deepCopy();
     }
 
-    /** {@code chain}, {@code group}, {@code chord}, {@code chunks}, {@code xmap}, {@code xstarmap}, or null for a task. */
+    /** @return {@code chain}, {@code group}, {@code chord}, {@code chunks}, {@code xmap}, {@code xstarmap}, or null for a task */
     public String subtaskType() {
         JsonNode t = dict.get("subtask_type");
         return t == null || t.isNull() ? null : t.asText();
     }
 
+    /** @return what this signature stands for (a subtask type this version does not know reads as {@link Kind#TASK}) */
     public Kind kind() {
         String t = subtaskType();
         if (t == null) {
@@ -219,18 +252,18 @@ public final class Signature {
         };
     }
 
-    /** True when a parent's result is not prepended to its arguments (Celery's {@code si()}). */
+    /** @return true when a parent's result is not prepended to its arguments (Celery's {@code si()}) */
     public boolean isImmutable() {
         return dict.path("immutable").asBoolean(false);
     }
 
-    /** The task id this signature will be sent with, once it has one ({@code options.task_id}). */
+    /** @return the task id this signature will be sent with ({@code options.task_id}), or null before it has one */
     public String id() {
         JsonNode id = dict.get("options").get("task_id");
         return id == null || id.isNull() ? null : id.asText();
     }
 
-    /** The steps of a chain or the tasks of a group. */
+    /** @return the steps of a chain, the tasks of a group, or a chord's header tasks */
     public List<Signature> tasks() {
         if (kind() == Kind.CHORD) {
             return header().tasks();
@@ -238,7 +271,12 @@ public final class Signature {
         return readAll(dict.get("kwargs").get("tasks"));
     }
 
-    /** A chord's header, as a group. */
+    /**
+     * A chord's header.
+     *
+     * @return it, as a group
+     * @throws IllegalArgumentException this is not a chord (or has no header)
+     */
     public Signature header() {
         JsonNode h = dict.get("kwargs").get("header");
         if (h == null || h.isNull()) {
@@ -247,18 +285,29 @@ public final class Signature {
         return fromJson(h);
     }
 
-    /** A chord's body. */
+    /**
+     * A chord's body.
+     *
+     * @return the task run with the header's results
+     * @throws IllegalArgumentException this has no body
+     */
     public Signature body() {
         return fromJson(dict.get("kwargs").get("body"));
     }
 
     // --- changes (each returns a new signature) -----------------------------------------------------
 
-    /** The same signature, immutable: it does not take its parent's result as first argument. */
+    /** @return the same signature, immutable: it does not take its parent's result as first argument (Celery's {@code si}) */
     public Signature immutable() {
         return withImmutable(true);
     }
 
+    /**
+     * The same signature, immutable or not; a group's (or a chord header's) tasks change with it, as Celery's.
+     *
+     * @param immutable true: the parent's result is not prepended
+     * @return the changed copy
+     */
     public Signature withImmutable(boolean immutable) {
         ObjectNode d = dict.deepCopy();
         if (kind() == Kind.GROUP || kind() == Kind.CHORD) { // as Celery: a group's tasks become immutable
@@ -275,26 +324,48 @@ public final class Signature {
         return new Signature(d);
     }
 
-    /** Sets one of Celery's execution options ({@code queue}, {@code countdown}, {@code priority}, {@code expires}, …). */
+    /**
+     * Sets one of Celery's execution options ({@code queue}, {@code countdown}, {@code priority}, {@code expires}, …).
+     *
+     * @param option the option's name, as Celery's
+     * @param value  its value (any value Jackson maps to JSON)
+     * @return the changed copy
+     */
     public Signature set(String option, Object value) {
         ObjectNode d = dict.deepCopy();
         ((ObjectNode) d.get("options")).set(option, value instanceof JsonNode j ? j.deepCopy() : Json.toTree(value));
         return new Signature(d);
     }
 
-    /** Sets the options a {@link SendOptions} carries (queue, priority, countdown or eta, expires, time limits, task id, headers). */
+    /**
+     * Sets the options a {@link SendOptions} carries (queue, priority, countdown or eta, expires, time limits, task id, headers).
+     *
+     * @param options the options
+     * @return the changed copy
+     */
     public Signature set(SendOptions options) {
         ObjectNode d = dict.deepCopy();
         ((ObjectNode) d.get("options")).setAll(celeryOptions(options));
         return new Signature(d);
     }
 
-    /** The same signature with this task id. */
+    /**
+     * The same signature with this task id.
+     *
+     * @param taskId the id to send it with
+     * @return the changed copy
+     */
     public Signature withId(String taskId) {
         return set("task_id", taskId);
     }
 
-    /** Adds a callback, applied with this task's result when it succeeds (Celery's {@code link}). */
+    /**
+     * Adds a callback, applied with this task's result when it succeeds (Celery's {@code link}); on a
+     * chord it links the body, on a group its first task (as Celery).
+     *
+     * @param callback the task to apply
+     * @return the changed copy
+     */
     public Signature link(Signature callback) {
         if (kind() == Kind.CHORD) { // as Celery: a chord's callbacks are its body's
             return withBody(body().link(callback));
@@ -307,7 +378,13 @@ public final class Signature {
         return appendToList("link", callback);
     }
 
-    /** Adds an errback, applied with this task's id when it fails (Celery's {@code link_error}). */
+    /**
+     * Adds an errback, applied with this task's id when it fails (Celery's {@code link_error}); on a
+     * group it links every task, on a chord its body.
+     *
+     * @param errback the task to apply
+     * @return the changed copy
+     */
     public Signature linkError(Signature errback) {
         if (kind() == Kind.CHORD) {
             return withBody(body().linkError(errback));

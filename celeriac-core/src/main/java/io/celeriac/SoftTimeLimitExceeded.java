@@ -7,6 +7,11 @@ package io.celeriac;
  * {@code SoftTimeLimitExceeded}.
  */
 public class SoftTimeLimitExceeded extends CeleriacException {
+    /**
+     * The soft limit passed.
+     *
+     * @param message names the task and its limit
+     */
     public SoftTimeLimitExceeded(String message) {
         super(message);
     }

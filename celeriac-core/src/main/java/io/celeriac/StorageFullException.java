@@ -7,6 +7,12 @@ package io.celeriac;
  * {@code broker_publish_retry_timeout}.
  */
 public class StorageFullException extends BrokerException {
+    /**
+     * A write refused for lack of space.
+     *
+     * @param message what could not be written, and where
+     * @param cause   the driver's exception
+     */
     public StorageFullException(String message, Throwable cause) {
         super(message, true, cause);
     }

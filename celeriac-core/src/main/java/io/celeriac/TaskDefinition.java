@@ -73,6 +73,11 @@ public final class TaskDefinition {
         return options;
     }
 
+    /** The same task with other options (its {@code task_annotations} applied). */
+    TaskDefinition withOptions(TaskOptions other) {
+        return new TaskDefinition(name, parameters, invoker, other);
+    }
+
     /** Calls the task body with bound arguments; exceptions from the task pass through unchanged. */
     public Object invoke(TaskContext context, Object[] boundArgs) throws Exception {
         return invoker.invoke(context, boundArgs);
@@ -149,7 +154,7 @@ public final class TaskDefinition {
     }
 
     /** {@code int}, {@code Source}, {@code List<String>}: the type as a Java programmer writes it. */
-    private static String describe(JavaType t) {
+    static String describe(JavaType t) {
         if (t.isPrimitive()) {
             return t.getRawClass().getName();
         }
@@ -248,6 +253,11 @@ public final class TaskDefinition {
             return this;
         }
 
+        public Builder trackStarted(boolean trackStarted) {
+            options.trackStarted(trackStarted);
+            return this;
+        }
+
         @SafeVarargs
         public final Builder autoretryFor(Class<? extends Throwable>... types) {
             options.autoretryFor(List.of(types));
@@ -266,6 +276,16 @@ public final class TaskDefinition {
 
         public Builder timeLimit(Duration hard) {
             options.timeLimit(hard);
+            return this;
+        }
+
+        /** Celery's rate limit ("10/s", "100/m", "1000/h"); a malformed one is a ConfigException naming the task. */
+        public Builder rateLimit(String rate) {
+            try {
+                options.rateLimit(rate);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("task '" + name + "': " + e.getMessage());
+            }
             return this;
         }
 

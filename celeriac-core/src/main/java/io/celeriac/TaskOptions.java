@@ -21,6 +21,7 @@ public final class TaskOptions {
     private final Duration defaultRetryDelay;
     private final boolean ignoreResult;
     private final Boolean acksLate;
+    private final Boolean trackStarted;
     private final List<Class<? extends Throwable>> autoretryFor;
     private final List<Class<? extends Throwable>> dontAutoretryFor;
     private final Duration retryBackoff;
@@ -28,6 +29,7 @@ public final class TaskOptions {
     private final Boolean retryJitter;
     private final Duration softTimeLimit;
     private final Duration timeLimit;
+    private final String rateLimit;
 
     private TaskOptions(Builder b) {
         this.queue = b.queue;
@@ -36,6 +38,7 @@ public final class TaskOptions {
         this.defaultRetryDelay = b.defaultRetryDelay;
         this.ignoreResult = b.ignoreResult;
         this.acksLate = b.acksLate;
+        this.trackStarted = b.trackStarted;
         this.autoretryFor = b.autoretryFor;
         this.dontAutoretryFor = b.dontAutoretryFor;
         this.retryBackoff = b.retryBackoff;
@@ -43,6 +46,7 @@ public final class TaskOptions {
         this.retryJitter = b.retryJitter;
         this.softTimeLimit = b.softTimeLimit;
         this.timeLimit = b.timeLimit;
+        this.rateLimit = b.rateLimit;
         if (softTimeLimit != null && timeLimit != null && !timeLimit.isZero() && !softTimeLimit.isZero()
                 && softTimeLimit.compareTo(timeLimit) >= 0) {
             throw new IllegalArgumentException("softTimeLimit (" + Durations.format(softTimeLimit)
@@ -61,6 +65,9 @@ public final class TaskOptions {
     public boolean ignoreResult() { return ignoreResult; }
 
     public Boolean acksLate() { return acksLate; }
+
+    /** Store state STARTED when a worker begins the task (Celery's {@code track_started}); null: {@code task_track_started}. */
+    public Boolean trackStarted() { return trackStarted; }
 
     /** Exception types that make the task retry by itself; null: {@code task_autoretry_for}. */
     public List<Class<? extends Throwable>> autoretryFor() { return autoretryFor; }
@@ -81,8 +88,32 @@ public final class TaskOptions {
     /** Zero: no hard limit; null: {@code task_time_limit}. */
     public Duration timeLimit() { return timeLimit; }
 
+    /** Celery's rate limit ("10/s", "100/m", "1000/h"); null: none declared ("0": none). */
+    public String rateLimit() { return rateLimit; }
+
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** A builder holding these options, to change some (how {@code task_annotations} apply). */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.queue = queue;
+        b.priority = priority;
+        b.maxRetries = maxRetries;
+        b.defaultRetryDelay = defaultRetryDelay;
+        b.ignoreResult = ignoreResult;
+        b.acksLate = acksLate;
+        b.autoretryFor = autoretryFor;
+        b.dontAutoretryFor = dontAutoretryFor;
+        b.retryBackoff = retryBackoff;
+        b.retryBackoffMax = retryBackoffMax;
+        b.retryJitter = retryJitter;
+        b.softTimeLimit = softTimeLimit;
+        b.timeLimit = timeLimit;
+        b.rateLimit = rateLimit;
+        b.trackStarted = trackStarted;
+        return b;
     }
 
     static TaskOptions of(Task t) {
@@ -92,6 +123,7 @@ public final class TaskOptions {
         if (t.maxRetries() >= 0) b.maxRetries(t.maxRetries());
         if (t.defaultRetryDelay() >= 0) b.defaultRetryDelay(Durations.ofSeconds(t.defaultRetryDelay()));
         if (t.acksLate().value() != null) b.acksLate(t.acksLate().value());
+        if (t.trackStarted().value() != null) b.trackStarted(t.trackStarted().value());
         if (t.autoretryFor().length > 0) b.autoretryFor(Arrays.asList(t.autoretryFor()));
         if (t.dontAutoretryFor().length > 0) b.dontAutoretryFor(Arrays.asList(t.dontAutoretryFor()));
         if (t.retryBackoff() >= 0) b.retryBackoff(Durations.ofSeconds(t.retryBackoff()));
@@ -99,6 +131,7 @@ public final class TaskOptions {
         if (t.retryJitter().value() != null) b.retryJitter(t.retryJitter().value());
         if (t.softTimeLimit() >= 0) b.softTimeLimit(Durations.ofSeconds(t.softTimeLimit()));
         if (t.timeLimit() >= 0) b.timeLimit(Durations.ofSeconds(t.timeLimit()));
+        if (!t.rateLimit().isEmpty()) b.rateLimit(t.rateLimit());
         return b.build();
     }
 
@@ -110,6 +143,7 @@ public final class TaskOptions {
         private Duration defaultRetryDelay;
         private boolean ignoreResult;
         private Boolean acksLate;
+        private Boolean trackStarted;
         private List<Class<? extends Throwable>> autoretryFor;
         private List<Class<? extends Throwable>> dontAutoretryFor;
         private Duration retryBackoff;
@@ -117,6 +151,7 @@ public final class TaskOptions {
         private Boolean retryJitter;
         private Duration softTimeLimit;
         private Duration timeLimit;
+        private String rateLimit;
 
         private Builder() {
         }
@@ -160,6 +195,11 @@ public final class TaskOptions {
             return this;
         }
 
+        public Builder trackStarted(boolean trackStarted) {
+            this.trackStarted = trackStarted;
+            return this;
+        }
+
         public Builder autoretryFor(List<Class<? extends Throwable>> types) {
             this.autoretryFor = List.copyOf(types);
             return this;
@@ -192,6 +232,16 @@ public final class TaskOptions {
 
         public Builder timeLimit(Duration hard) {
             this.timeLimit = notNegative("timeLimit", hard);
+            return this;
+        }
+
+        /** Celery's rate limit: "10/s", "100/m", "1000/h", a bare number per second; "0": none. */
+        public Builder rateLimit(String rate) {
+            if (rate == null) {
+                throw new IllegalArgumentException("rateLimit must not be null (\"0\": no limit)");
+            }
+            io.celeriac.config.RateLimit.intervalNanos(rate); // rejects a malformed one
+            this.rateLimit = rate.strip();
             return this;
         }
 

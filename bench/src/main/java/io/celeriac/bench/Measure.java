@@ -25,8 +25,15 @@ final class Measure {
     /** JVM options the worker parent runs with: the same defaults as the ./celeriac launcher. */
     static final List<String> WORKER_JVM = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms16m", "-Xss512k");
 
-    record Figures(double enqueuePerSec, double drainPerSec, double drainSecs, double p50ms, double p90ms, double p99ms,
-                   double maxMs, long idleRssKib, int processes) {
+    /** How many tasks one {@code sendMany} call of the batch-send figure carries. */
+    static final int SEND_BATCH = 1000;
+
+    /**
+     * enqueuePerSec: one send after another; batchSendPerSec: {@code sendMany} of {@link #SEND_BATCH}.
+     * @param drainCpuSecs CPU the worker used from when it was first seen taking tasks to the last result read, with the store server's (if known)
+     */
+    record Figures(double enqueuePerSec, double batchSendPerSec, double drainPerSec, double drainSecs, double p50ms, double p90ms,
+                   double p99ms, double maxMs, long idleRssKib, int processes, double drainCpuSecs) {
     }
 
     private static int started;
@@ -35,8 +42,13 @@ final class Measure {
     }
 
     static Figures run(Scenario s, Path work) throws Exception {
+        return run(s, work, null);
+    }
+
+    /** As {@link #run(Scenario, Path)}, counting the CPU of {@code store} (a server process, or null) in the drain's. */
+    static Figures run(Scenario s, Path work, ProcessHandle store) throws Exception {
         String queue = "bench";
-        Config config = Config.builder().set(Settings.BROKER_URL, s.brokerUrl()).build();
+        Config config = Config.builder().set(Settings.BROKER_URL, s.brokerUrl()).set(Settings.RESULT_BACKEND, s.results()).build();
         try (Celeriac client = Celeriac.open(config, new TaskRegistry())) {
             client.broker().purge(queue);
             SendOptions to = SendOptions.options().withQueue(queue);
@@ -51,22 +63,37 @@ final class Measure {
                 int processes = 1 + (int) worker.toHandle().descendants().count();
                 stop(worker);
 
-                // 2. enqueue with no worker running
+                // 2. enqueue with no worker running: half one at a time, half in batches (sendMany)
                 List<String> ids = new ArrayList<>(s.tasks());
+                int single = s.tasks() - s.tasks() / 2;
                 long t0 = System.nanoTime();
-                for (int i = 0; i < s.tasks(); i++) {
+                for (int i = 0; i < single; i++) {
                     ids.add(client.send(s.task(), s.args(), Map.of(), to).id());
                 }
                 double enqueueSecs = (System.nanoTime() - t0) / 1e9;
+                long t1 = System.nanoTime();
+                for (int sent = single; sent < s.tasks(); sent += SEND_BATCH) {
+                    List<io.celeriac.Signature> batch = new ArrayList<>();
+                    for (int i = sent; i < Math.min(s.tasks(), sent + SEND_BATCH); i++) {
+                        batch.add(io.celeriac.Signature.of(s.task(), s.args(), Map.of()).set(to));
+                    }
+                    client.sendMany(batch).forEach(r -> ids.add(r.id()));
+                }
+                double batchSecs = (System.nanoTime() - t1) / 1e9;
 
                 // 3. drain: a fresh worker on the backlog; first to last result, start-up not counted
                 worker = startWorker(s, queue, log);
                 // wait without competing for the CPU: a cheap look at the queue now and then, then read the results
-                while (client.broker().size(queue) > 0) {
+                double cpu0 = -1; // worker and store CPU when the worker was first seen taking tasks (its start-up left out)
+                long left;
+                while ((left = client.broker().size(queue)) > 0) {
+                    if (cpu0 < 0 && left < s.tasks()) {
+                        cpu0 = Chains.cpuSecs(worker.toHandle()) + (store == null ? 0 : Chains.cpuSecs(store));
+                    }
                     if (!worker.isAlive()) {
                         throw new IllegalStateException("the worker died: " + Files.readString(log));
                     }
-                    Thread.sleep(50);
+                    Thread.sleep(250); // a SQL size() counts the rows: looked at often, it takes the worker's CPU
                 }
                 Instant first = null;
                 Instant last = null;
@@ -80,6 +107,7 @@ final class Measure {
                     last = last == null || r.dateDone().isAfter(last) ? r.dateDone() : last;
                 }
                 double drainSecs = Duration.between(first, last).toNanos() / 1e9;
+                double drainCpu = Chains.cpuSecs(worker.toHandle()) + (store == null ? 0 : Chains.cpuSecs(store)) - Math.max(0, cpu0);
 
                 // 4. latency, one task at a time against the idle worker
                 for (int i = 0; i < Math.min(200, s.latencyTasks()); i++) {
@@ -94,9 +122,9 @@ final class Measure {
                 }
                 Arrays.sort(lat);
                 int m = lat.length;
-                return new Figures(s.tasks() / enqueueSecs, (s.tasks() - 1) / drainSecs, drainSecs,
+                return new Figures(single / enqueueSecs, (s.tasks() - single) / batchSecs, (s.tasks() - 1) / drainSecs, drainSecs,
                         lat[m / 2] / 1e6, lat[(int) (m * 0.90)] / 1e6, lat[(int) (m * 0.99)] / 1e6, lat[m - 1] / 1e6,
-                        rss, processes);
+                        rss, processes, drainCpu);
             } finally {
                 stop(worker);
             }
@@ -125,7 +153,7 @@ final class Measure {
     private static final String CELERY_APP = String.join("\n",
             "import os",
             "from celery import Celery",
-            "app = Celery('celeriac_bench', broker=os.environ['BROKER'], backend=os.environ['BROKER'])",
+            "app = Celery('celeriac_bench', broker=os.environ['BROKER'], backend=os.environ['RESULTS'])",
             "app.conf.update(task_serializer='json', result_serializer='json', accept_content=['json'])",
             "",
             "@app.task(name='noop')",
@@ -146,6 +174,7 @@ final class Measure {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("BROKER", s.brokerUrl());
+        pb.environment().put("RESULTS", s.results());
         pb.environment().put("PYTHONPATH", dir.toString());
         pb.environment().put("C_FORCE_ROOT", "1");
         return pb.start();
@@ -177,7 +206,7 @@ final class Measure {
             if (!worker.isAlive()) {
                 throw new IllegalStateException("the worker died: " + Files.readString(log));
             }
-            NodeBeat beat = client.broker().nodes().get(node);
+            NodeBeat beat = client.coordination().nodes().get(node);
             if (beat != null) {
                 int children = Json.read(beat.json()).path("pool_stats").path("processes").size();
                 if (!"process".equals(s.pool()) || children >= s.concurrency()) {

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Beat {
     private static final Logger log = LoggerFactory.getLogger("celeriac.beat");
-    static final String LOCK = "celeriac.beat.leader";
+    /** The leader lock every beat competes for (its holder is the leader: {@code NODE/uuid}). */
+    public static final String LOCK = "celeriac.beat.leader";
     static final String LAST = "celeriac.beat.last.";
     /** The longest gap between a beat's heartbeats; with a short lease they are more frequent (a fifth of it). */
     static final Duration HEARTBEAT = Duration.ofSeconds(2);
@@ -54,6 +55,8 @@ public final class Beat {
     private final String node;
     private final String owner;
     private final String defaultQueue;
+    /** task_routes: where an entry without a queue of its own goes, before task_default_queue (as Celery's send_task). */
+    private final io.celeriac.config.TaskRoutes routes;
     private final Map<String, Instant> last = new HashMap<>();
     private boolean leader;
     private long fired;
@@ -73,6 +76,16 @@ public final class Beat {
         this.node = node;
         this.owner = node + "/" + UUID.randomUUID();
         this.defaultQueue = config.get(Settings.TASK_DEFAULT_QUEUE);
+        this.routes = io.celeriac.config.TaskRoutes.of(config);
+    }
+
+    /** The entry's queue, else its task's route, else task_default_queue. */
+    private String queueOf(ScheduleEntry e) {
+        if (e.queue() != null) {
+            return e.queue();
+        }
+        String routed = routes.queue(e.task());
+        return routed != null ? routed : defaultQueue;
     }
 
     /** Checks every entry (also on construction: a bad schedule fails here, not at its first slot). */
@@ -157,9 +170,9 @@ public final class Beat {
     }
 
     private void record(ScheduleEntry e, Instant slot, TaskMessage m, String why) {
-        String queue = e.queue() != null ? e.queue() : defaultQueue;
+        String queue = queueOf(e);
         BrokerMessage bm = m == null ? null : new BrokerMessage(m.id(), MessageCodec.encode(m), m.priority(), null);
-        if (!coordination.publishIfHolder(LOCK, owner, queue, bm, LAST + e.name(), CeleryTime.format(slot))) {
+        if (!coordination.publishIfHolder(LOCK, owner, broker, queue, bm, LAST + e.name(), CeleryTime.format(slot))) {
             leader = false;
             return;
         }
@@ -178,7 +191,7 @@ public final class Beat {
         String id = UUID.nameUUIDFromBytes((e.name() + "|" + slot).getBytes(StandardCharsets.UTF_8)).toString();
         TaskMessage.Builder b = TaskMessage.builder(e.task()).id(id)
                 .args((ArrayNode) Json.toTree(e.args())).kwargs((ObjectNode) Json.toTree(e.kwargs()))
-                .queue(e.queue() != null ? e.queue() : defaultQueue)
+                .queue(queueOf(e))
                 .header("beat_entry", Json.NODES.textNode(e.name()))
                 .header("beat_slot", Json.NODES.textNode(CeleryTime.format(slot)));
         if (e.priority() != null) {
@@ -208,7 +221,7 @@ public final class Beat {
         o.put("freq", heartbeatEvery.toMillis() / 1000.0);
         o.put("timestamp", now.toEpochMilli() / 1000.0);
         try {
-            broker.keepAlive(node, Json.write(o));
+            coordination.keepAlive(node, Json.write(o));
         } catch (RuntimeException e) {
             log.warn("{}: cannot record heartbeat: {}", node, e.getMessage());
         }
@@ -218,20 +231,35 @@ public final class Beat {
     public void stop() {
         try {
             coordination.unlock(LOCK, owner);
-            broker.keepAlive(node, null);
+            coordination.keepAlive(node, null);
         } catch (RuntimeException e) {
             log.warn("{}: could not release the leader lock ({}); another beat takes over when it expires", node, e.getMessage());
         }
         leader = false;
     }
 
+    /**
+     * One schedule entry as {@code celeriac beat --list} and the dashboard show it.
+     *
+     * @param name     the entry's name in {@code beat_schedule}
+     * @param schedule the schedule, described (e.g. {@code every 300s}, {@code cron 0 * * * *})
+     * @param task     the task it sends
+     * @param next     its next slot after now
+     * @param lastRun  the record of its last slot fired (by any beat), or null when it never fired
+     */
+    public record EntryStatus(String name, String schedule, String task, Instant next, String lastRun) {
+    }
+
+    /** The schedule with each entry's last and next run (read from the shared records, not this beat's memory). */
+    public List<EntryStatus> entries() {
+        Instant now = clock.instant();
+        return entries.stream().map(e -> new EntryStatus(e.name(), e.schedule().describe(), e.task(),
+                e.schedule().nextAfter(now), coordination.get(LAST + e.name()).orElse(null))).toList();
+    }
+
     /** The schedule with each entry's last and next run, for {@code celeriac beat --list}. */
     public List<String> describe() {
-        Instant now = clock.instant();
-        return entries.stream().map(e -> {
-            Optional<String> lastRun = coordination.get(LAST + e.name());
-            return String.format("%-28s %-36s %-22s next %s   last %s", e.name(), e.schedule().describe(), e.task(),
-                    CeleryTime.format(e.schedule().nextAfter(now)), lastRun.orElse("never"));
-        }).toList();
+        return entries().stream().map(e -> String.format("%-28s %-36s %-22s next %s   last %s", e.name(), e.schedule(), e.task(),
+                CeleryTime.format(e.next()), e.lastRun() == null ? "never" : e.lastRun())).toList();
     }
 }

@@ -10,6 +10,7 @@ public final class BeatService {
     private final Beat beat;
     private final Object wake = new Object();
     private volatile boolean running = true;
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
 
     public BeatService(Beat beat) {
         this.beat = beat;
@@ -32,6 +33,24 @@ public final class BeatService {
             beat.stop();
             log.info("beat stopped");
         }
+    }
+
+    /** {@link #run()} on a daemon thread of its own (beat inside a worker: {@code worker -B}). */
+    public void start() {
+        Thread t = new Thread(() -> {
+            try {
+                run();
+            } finally {
+                stopped.countDown();
+            }
+        }, "celeriac-beat");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** After {@link #stop()}: waits until a {@link #start() started} service has released its lock; false on time-out. */
+    public boolean awaitStop(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     public void stop() {

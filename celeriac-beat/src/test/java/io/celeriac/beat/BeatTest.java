@@ -248,4 +248,17 @@ class BeatTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(message);
     }
+
+    @Test
+    void anEntryWithoutAQueueGoesWhereTaskRoutesSay() throws Exception {
+        Config c = config(Map.of("daily", entry("report.daily", "10s"), "pinned", entry("report.pinned", "10s",
+                "options", Map.of("queue", "celery"))), "task_routes", "{\"report.*\": \"reports\"}");
+        Beat b = beat(c, "beat1");
+        tickAt(b, "2026-03-28T20:00:00.250Z");
+        tickAt(b, "2026-03-28T20:00:10.001Z");
+        Broker broker = Backends.openBroker(c);
+        open.add(broker);
+        assertThat(broker.size("reports")).isEqualTo(1); // routed
+        assertThat(broker.size("celery")).isEqualTo(1); // the entry's own queue comes first
+    }
 }

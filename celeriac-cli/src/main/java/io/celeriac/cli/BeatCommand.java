@@ -8,10 +8,12 @@ import io.celeriac.config.Config;
 import io.celeriac.config.Settings;
 import io.celeriac.protocol.TaskMessage;
 import io.celeriac.spi.Coordination;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,6 +26,9 @@ import picocli.CommandLine.Spec;
 final class BeatCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config;
+
+    @Mixin
+    DaemonOptions daemon;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -38,7 +43,7 @@ final class BeatCommand implements Callable<Integer> {
     String lockTimeout;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         hostname = FlagChecks.name("-n", hostname, "node name");
         Map<String, String> flags = new LinkedHashMap<>();
         if (lockTimeout != null) {
@@ -47,7 +52,21 @@ final class BeatCommand implements Callable<Integer> {
         Config c = config.load(flags);
         Beat.validate(c);
         String node = hostname == null ? "beat@" + TaskMessage.hostName() : hostname.contains("@") ? hostname : hostname + "@" + TaskMessage.hostName();
-        try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
+        if (!list) {
+            Optional<Integer> done = daemon.begin(spec, node);
+            if (done.isPresent()) {
+                return done.get();
+            }
+        }
+        try {
+            return run(c, node);
+        } finally {
+            daemon.end();
+        }
+    }
+
+    private int run(Config c, String node) {
+        try (Celeriac app = Celeriac.connect(c, new TaskRegistry())) { // never eager: beat publishes to the broker
             Coordination coordination = app.coordination();
             Beat beat = new Beat(c, app.broker(), coordination, Clock.systemUTC(), node);
             PrintWriter out = spec.commandLine().getOut();
@@ -59,9 +78,13 @@ final class BeatCommand implements Callable<Integer> {
             }
             BeatService service = new BeatService(beat);
             Signals.onTermination("stopping", "stopping", service::stop, service::stop);
-            spec.commandLine().getErr().println("celeriac beat " + node + " on " + app.broker().describe() + ": "
-                    + beat.describe().size() + " entries");
-            spec.commandLine().getErr().flush();
+            String started = "celeriac beat " + node + " on " + app.broker().describe() + ": " + beat.describe().size() + " entries";
+            if (Logging.json(c)) { // every line of the output a JSON object
+                org.slf4j.LoggerFactory.getLogger("celeriac.beat").info(started);
+            } else {
+                spec.commandLine().getErr().println(started);
+                spec.commandLine().getErr().flush();
+            }
             ManagerWatch.start("beat " + node, service::stop);
             service.run();
             return Main.OK;

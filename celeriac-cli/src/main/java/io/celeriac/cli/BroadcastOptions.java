@@ -44,7 +44,7 @@ final class BroadcastOptions {
             throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be between 0 and 3600 seconds, got " + timeout);
         }
         List<String> ask = destinations();
-        Map<String, JsonNode> replies = app.broker().control().call(method, arguments, ask, ask,
+        Map<String, JsonNode> replies = app.control().call(method, arguments, ask, ask,
                 Duration.ofMillis((long) (timeout * 1000)));
         if (!replies.isEmpty()) {
             return replies;
@@ -64,7 +64,7 @@ final class BroadcastOptions {
     static TreeSet<String> knownWorkers(Celeriac app) {
         TreeSet<String> known = new TreeSet<>();
         long now = System.currentTimeMillis();
-        for (NodeBeat b : app.broker().nodes().values()) {
+        for (NodeBeat b : app.coordination().nodes().values()) {
             if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && b.isWorker()) {
                 known.add(b.node());
             }

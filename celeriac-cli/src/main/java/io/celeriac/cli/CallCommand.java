@@ -76,7 +76,7 @@ final class CallCommand implements Callable<Integer> {
         queue = FlagChecks.name("-Q", queue, "queue name");
         Config c = config.load(Map.of());
         TaskRegistry registry = Apps.load(c);
-        if (!force) {
+        if (!force && WorkerCommand.hasUserTask(registry)) { // no app here: sent by name, as Celery's call does
             registry.require(task); // a typo is caught here, not in a worker's dead-letter queue
         }
         List<Object> positional = argsJson != null ? asList(parse("--args", argsJson)) : parseArgs(args);

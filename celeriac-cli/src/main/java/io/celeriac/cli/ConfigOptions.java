@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** Options every command takes: where the configuration comes from, and the common overrides. */
@@ -31,6 +32,40 @@ final class ConfigOptions {
 
     @Option(names = {"-l", "--loglevel"}, paramLabel = "LEVEL", description = "TRACE, DEBUG, INFO, WARNING or ERROR.")
     String logLevel;
+
+    /**
+     * Hands the options given before a command ({@code celeriac -b URL worker}) down the chain of
+     * commands parsed, to each command's own {@link ConfigOptions}: a value given to the command
+     * itself wins, and its {@code --set}s come after (so win over) the ones before it.
+     */
+    static void handDown(CommandLine.ParseResult parsed) {
+        ConfigOptions above = null;
+        for (CommandLine cl : parsed.asCommandLineList()) {
+            ConfigOptions own = cl.getCommandSpec().mixins().values().stream()
+                    .map(m -> m.userObject()).filter(ConfigOptions.class::isInstance).map(ConfigOptions.class::cast)
+                    .findFirst().orElse(null);
+            if (own == null) {
+                continue; // help: nothing to hand on
+            }
+            if (above != null) {
+                own.inherit(above);
+            }
+            above = own;
+        }
+    }
+
+    private void inherit(ConfigOptions above) {
+        if (configFile == null) configFile = above.configFile;
+        if (broker == null) broker = above.broker;
+        if (resultBackend == null) resultBackend = above.resultBackend;
+        if (app == null) app = above.app;
+        if (logLevel == null) logLevel = above.logLevel;
+        if (!above.sets.isEmpty()) {
+            List<String> all = new java.util.ArrayList<>(above.sets);
+            all.addAll(sets);
+            sets = all;
+        }
+    }
 
     /** These options as given, to hand on to the processes the manager starts. */
     List<String> passThrough() {
@@ -73,6 +108,7 @@ final class ConfigOptions {
         extra.forEach((k, v) -> put(flags, k, v));
         Config c = ConfigLoader.load(configFile, Path.of("").toAbsolutePath(), System.getenv(), flags);
         Logging.setLevel(c.get(Settings.LOG_LEVEL));
+        Logging.setFormat(c.get(Settings.LOG_FORMAT));
         return c;
     }
 

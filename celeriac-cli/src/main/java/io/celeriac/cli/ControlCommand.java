@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
                 "  shutdown                     warm shutdown: finish the running tasks, then exit",
                 "  pool-grow [N]                N more tasks at once (default 1)",
                 "  pool-shrink [N]              N fewer (never below one)",
+                "  autoscale MAX [MIN]          a new --autoscale range (a worker started with --autoscale)",
                 "  rate-limit TASK RATE         at most RATE starts of TASK per worker: 10/s, 100/m, 5/h; 0 removes it",
                 "  time-limit TASK SOFT HARD    new soft and hard time limits for TASK, in seconds (0: none)",
                 "  revoke TASK_ID [--terminate] do not start it; with --terminate, stop it if it runs",
@@ -94,6 +95,18 @@ final class ControlCommand implements Callable<Integer> {
                 a.put("method", command.replace('-', '_'));
                 a.putObject("arguments").put("n", args.isEmpty() ? 1 : positive(args.get(0), "N"));
             }
+            case "autoscale" -> {
+                arity(1, 2, "MAX [MIN]");
+                int max = positive(args.get(0), "MAX");
+                ObjectNode range = a.put("method", "autoscale").putObject("arguments").put("max", max);
+                if (args.size() == 2) {
+                    int min = args.get(1).equals("0") ? 0 : positive(args.get(1), "MIN");
+                    if (min > max) {
+                        throw usage("MIN (" + min + ") must not exceed MAX (" + max + ")");
+                    }
+                    range.put("min", min);
+                }
+            }
             case "rate-limit" -> {
                 arity(2, 2, "TASK RATE");
                 if (!args.get(1).matches("\\s*\\d+(\\.\\d+)?\\s*(/\\s*[smh])?\\s*")) {
@@ -122,7 +135,7 @@ final class ControlCommand implements Callable<Integer> {
                 a.put("method", command.replace('-', '_'));
                 a.putObject("arguments").put("queue", args.get(0));
             }
-            default -> throw usage("unknown control command '" + command + "'; one of shutdown, pool-grow, pool-shrink,"
+            default -> throw usage("unknown control command '" + command + "'; one of shutdown, pool-grow, pool-shrink, autoscale,"
                     + " rate-limit, time-limit, revoke, add-consumer, cancel-consumer");
         }
         return a;

@@ -18,6 +18,7 @@ import io.celeriac.protocol.CeleryTime;
 import io.celeriac.protocol.TaskResult;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,6 +53,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        List<Path> exampleJar = ExampleApp.classPath(); // not in celeriac.jar: the worker and beat get it on their class path
+        config.app = ExampleApp.CLASS; // the demo sends the example app's tasks, whatever app is configured
         ManagerContext probe = new ManagerContext(config);
         if (probe.config.get(Settings.BEAT_SCHEDULE).isEmpty()) { // show beat at work, unless a schedule is configured
             config.sets = new ArrayList<>(config.sets);
@@ -66,7 +69,7 @@ final class DemoCommand implements Callable<Integer> {
                     + "); stop it first (celeriac stop), or run the demo in another directory");
             return Main.ALREADY_RUNNING;
         }
-        List<ProgramSpec> programs = ctx.programs();
+        List<ProgramSpec> programs = ctx.programs(exampleJar);
         ManagerContext.writableDir(ctx.runDir, "run_dir");
         ManagerContext.writableDir(ctx.logDir, "log_dir");
         Daemon daemon = new Daemon(programs, ctx.runDir, new ProgramLogs(ctx.logDir, programs,
@@ -81,9 +84,12 @@ final class DemoCommand implements Callable<Integer> {
         }, "celeriac-manager");
         manager.start();
         Signals.onTermination("stopping", "stopping", daemon::shutdown, daemon::shutdown);
-        TaskRegistry registry = Apps.load(ctx.config);
-        out.println("Celeriac demo: the manager starts " + String.join(" and ", programs.stream().map(ProgramSpec::name).toList())
-                + " as supervised processes on " + Secrets.redact(ctx.config.get(Settings.BROKER_URL)) + "; logs in " + ctx.logDir);
+        TaskRegistry registry = Apps.load(ctx.config, exampleLoader(exampleJar));
+        List<String> names = programs.stream().map(ProgramSpec::name).toList();
+        out.println("Celeriac demo: the manager starts " + (names.size() == 1 ? names.get(0)
+                : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.get(names.size() - 1))
+                + " as supervised processes on " + Secrets.redact(ctx.config.get(Settings.BROKER_URL)) + "; logs in " + ctx.logDir
+                + ctx.dashboardNote(programs));
         out.flush();
         boolean asExpected;
         try (Celeriac app = Celeriac.open(ctx.config, registry)) {
@@ -104,6 +110,19 @@ final class DemoCommand implements Callable<Integer> {
                 + " (and *_error.log). Run it for real with: ./celeriac start; ./celeriac status; ./celeriac stop");
         out.println(asExpected ? "Every task ended as expected." : "Some task did not end as expected (see above).");
         return asExpected ? Main.OK : Main.FAILED;
+    }
+
+    /** This JVM's class loader, or one that also sees the example app's jar. */
+    private static ClassLoader exampleLoader(List<Path> jar) throws java.net.MalformedURLException {
+        ClassLoader own = DemoCommand.class.getClassLoader();
+        if (jar.isEmpty()) {
+            return own;
+        }
+        java.net.URL[] urls = new java.net.URL[jar.size()];
+        for (int i = 0; i < urls.length; i++) {
+            urls[i] = jar.get(i).toUri().toURL();
+        }
+        return new java.net.URLClassLoader(urls, own);
     }
 
     private static boolean runTasks(Celeriac app, PrintWriter out) throws InterruptedException {

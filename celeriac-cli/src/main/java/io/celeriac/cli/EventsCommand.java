@@ -59,7 +59,7 @@ final class EventsCommand implements Callable<Integer> {
         AtomicInteger seen = new AtomicInteger();
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
             Signals.onTermination("stop", "stop", done::countDown, done::countDown);
-            try (AutoCloseable listening = app.broker().events().listen(e -> {
+            try (AutoCloseable listening = app.events().listen(e -> {
                 if (noHeartbeats && "worker-heartbeat".equals(e.path("type").asText())) {
                     return;
                 }
@@ -71,8 +71,12 @@ final class EventsCommand implements Callable<Integer> {
                     done.countDown();
                 }
             })) {
-                if (!dump) {
-                    out.println("listening for events on " + app.broker().describe() + " (Ctrl-C to stop)");
+                String note = "listening for events on " + app.broker().describe() + " (Ctrl-C to stop)";
+                if (dump) { // stdout stays one JSON object per line; the note goes to stderr, as Celery's evdump notes
+                    spec.commandLine().getErr().println(note);
+                    spec.commandLine().getErr().flush();
+                } else {
+                    out.println(note);
                     out.flush();
                 }
                 if (duration != null) {

@@ -8,6 +8,9 @@ import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.classic.pattern.MessageConverter;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.pattern.DynamicConverter;
@@ -30,6 +33,14 @@ import java.util.function.Supplier;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
+    static final String CONSOLE_APPENDER = "ERR";
+    static final String FILE_APPENDER = "FILE";
+    /** A log file ({@code --logfile}) instead of standard error: for a detached process and its pool's children. */
+    static final String LOG_FILE_ENV = "CELERIAC_LOG_FILE";
+    /** As {@link #LOG_FILE_ENV}, given to the process pool's children of a worker that logs to a file. */
+    static final String LOG_FILE_PROPERTY = "celeriac.log_file";
+    /** {@code log_format} of a process that logs before its settings are read: the pool's children. */
+    static final String LOG_FORMAT_PROPERTY = "celeriac.log_format";
     static final String PATTERN = "[%d{\"yyyy-MM-dd HH:mm:ss,SSS\"}: %-5level/%thread] %logger{0}: %safeMsg%n";
 
     @Override
@@ -47,16 +58,20 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         }
         rules.put("safeMsg", SafeMessageConverter::new);
         context.putObject(CoreConstants.PATTERN_RULE_REGISTRY_FOR_SUPPLIERS, rules);
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-        encoder.setContext(context);
-        encoder.setPattern(PATTERN);
-        encoder.start();
-        ConsoleAppender<ILoggingEvent> err = new ConsoleAppender<>();
-        err.setContext(context);
-        err.setName("ERR");
-        err.setTarget("System.err");
-        err.setEncoder(encoder);
-        err.start();
+        Encoder<ILoggingEvent> encoder = encoder(context, System.getProperty(LOG_FORMAT_PROPERTY, "text"));
+        String file = System.getProperty(LOG_FILE_PROPERTY, System.getenv(LOG_FILE_ENV));
+        OutputStreamAppender<ILoggingEvent> err;
+        if (file != null && !file.isBlank()) {
+            err = fileAppender(context, encoder, file);
+        } else {
+            ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+            console.setContext(context);
+            console.setName(CONSOLE_APPENDER);
+            console.setTarget("System.err");
+            console.setEncoder(encoder);
+            console.start();
+            err = console;
+        }
         context.getLogger("org.sqlite").setLevel(Level.WARN);
         context.getLogger("com.zaxxer.hikari").setLevel(Level.ERROR); // its WARNs (a broken connection, with a stack trace) repeat what the outage line says
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
@@ -64,6 +79,36 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         root.setLevel(Level.toLevel("WARNING".equals(level) ? "WARN" : level, Level.INFO));
         root.addAppender(err);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /**
+     * The one place that makes the encoder of every appender ({@code log_format}): {@code json} →
+     * {@link JsonLineEncoder}, anything else → the text {@link #PATTERN}.
+     */
+    static Encoder<ILoggingEvent> encoder(LoggerContext context, String format) {
+        Encoder<ILoggingEvent> encoder;
+        if ("json".equals(format)) {
+            encoder = new JsonLineEncoder();
+        } else {
+            PatternLayoutEncoder text = new PatternLayoutEncoder();
+            text.setPattern(PATTERN);
+            encoder = text;
+        }
+        encoder.setContext(context);
+        encoder.start();
+        return encoder;
+    }
+
+    /** An appender that appends to {@code file} (several processes may share it: each line is one write). */
+    static FileAppender<ILoggingEvent> fileAppender(LoggerContext context, Encoder<ILoggingEvent> encoder, String file) {
+        FileAppender<ILoggingEvent> f = new FileAppender<>();
+        f.setContext(context);
+        f.setName(FILE_APPENDER);
+        f.setFile(file);
+        f.setAppend(true);
+        f.setEncoder(encoder);
+        f.start();
+        return f;
     }
 
     /** {@code %msg} with its secrets masked. */

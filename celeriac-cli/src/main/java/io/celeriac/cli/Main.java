@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         description = "A distributed task queue for the JVM that speaks Celery's protocol.",
         subcommands = {StartCommand.class, StopCommand.class, RestartCommand.class, StatusCommand.class, HealthCommand.class,
                 LogsCommand.class, GenerateCommand.class, WorkerCommand.class, BeatCommand.class, CallCommand.class,
-                ResultCommand.class, RevokeCommand.class, InspectCommand.class, ControlCommand.class, EventsCommand.class, WatchCommand.class, PurgeCommand.class, DemoCommand.class, SettingsCommand.class,
+                ResultCommand.class, RevokeCommand.class, InspectCommand.class, ControlCommand.class, EventsCommand.class, WatchCommand.class, PurgeCommand.class, DashboardCommand.class, DemoCommand.class, SettingsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int OK = 0;
@@ -32,9 +32,17 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /**
+     * The configuration options before the command, as Celery 5 takes them ({@code celeriac -A App -b URL
+     * worker -l INFO}): the same {@link ConfigOptions} every command has, handed down to the command
+     * run ({@link ConfigOptions#handDown}); a value given after the command wins.
+     */
+    @CommandLine.Mixin
+    ConfigOptions config;
+
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: start, stop, restart, status, health, logs, generate, worker, beat, call, result, revoke, inspect, control, events, watch, purge, demo or settings");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: start, stop, restart, status, health, logs, generate, worker, beat, call, result, revoke, inspect, control, events, watch, purge, dashboard, demo or settings");
     }
 
     public static void main(String[] args) {
@@ -49,6 +57,10 @@ public final class Main implements Runnable {
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
+        cl.setExecutionStrategy(parsed -> {
+            ConfigOptions.handDown(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine cmd = ex.getCommandLine();
             err.println("celeriac: " + oneLine(ex.getMessage()) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");

@@ -97,26 +97,17 @@ final class StartCommand implements Callable<Integer> {
     /** Starts the daemon as a process of its own session, and waits until it answers. */
     static int detach(ManagerContext ctx, List<ProgramSpec> programs, java.io.PrintWriter out, java.io.PrintWriter err)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-            cmd.add("/usr/bin/setsid"); // out of the terminal's session: closing it does not stop the manager
-        }
-        cmd.addAll(ctx.celeriacCommand());
-        cmd.addAll(List.of("start", "--foreground"));
-        cmd.addAll(ctx.options.passThrough());
+        List<String> args = new ArrayList<>(List.of("start", "--foreground"));
+        args.addAll(ctx.options.passThrough());
         Path log = ctx.logDir.resolve("manager.log");
-        Process p = new ProcessBuilder(cmd)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectErrorStream(true)
-                .start();
+        Process p = ManagerContext.startInOwnSession(args, ProcessBuilder.Redirect.appendTo(log.toFile()), java.util.Map.of());
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             Optional<Long> pid = Daemon.running(ctx.runDir);
             if (pid.isPresent() && Files.exists(ctx.runDir.resolve(ControlSocket.FILE))) {
                 out.println("celeriac: started (manager pid " + pid.get() + "): "
                         + String.join(", ", programs.stream().map(s -> s.name() + (s.count() > 1 ? " ×" + s.count() : "")).toList())
-                        + "; logs in " + ctx.logDir);
+                        + "; logs in " + ctx.logDir + ctx.dashboardNote(programs));
                 return Main.OK;
             }
             if (!p.isAlive() && p.exitValue() == Main.ALREADY_RUNNING) {

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"The supervised processes (state, pid, uptime, restarts, last exit) and, from the broker, each",
+        description = {"The supervised processes (state, pid, uptime, restarts, last exit) and, from their heartbeats, each",
                 "worker's tasks done, running and failed. Exit 0: all RUNNING; 1: some not; 7: no manager running",
                 "(processes a killed manager left running are listed as ORPHANED)."})
 final class StatusCommand implements Callable<Integer> {
@@ -80,7 +80,7 @@ final class StatusCommand implements Callable<Integer> {
         ArrayNode workers = doc.putArray("workers");
         try (Celeriac app = Celeriac.open(ctx.config, new TaskRegistry())) {
             long now = System.currentTimeMillis();
-            for (NodeBeat b : app.broker().nodes().values().stream().filter(n -> n.isWorker() || n.isBeat())
+            for (NodeBeat b : app.coordination().nodes().values().stream().filter(n -> n.isWorker() || n.isBeat())
                     .sorted(Comparator.comparing(NodeBeat::node)).toList()) {
                 JsonNode beat = Json.read(b.json());
                 ObjectNode w = workers.addObject();
@@ -131,7 +131,7 @@ final class StatusCommand implements Callable<Integer> {
         } else if (workers.isEmpty()) {
             out.println("no workers or beats have reported to the broker");
         } else {
-            out.printf("%-28s %-16s %-10s %-7s %-9s %s%n", "NODE (from the broker)", "TYPE", "SEEN", "ACTIVE", "DONE", "FAILED");
+            out.printf("%-28s %-16s %-10s %-7s %-9s %s%n", "NODE (by heartbeat)", "TYPE", "SEEN", "ACTIVE", "DONE", "FAILED");
             for (JsonNode w : workers) {
                 boolean isWorker = w.get("type").asText().startsWith("worker");
                 out.printf("%-28s %-16s %-10s %-7s %-9s %s%n", w.get("node").asText(), w.get("type").asText(),

@@ -57,7 +57,7 @@ final class WatchCommand implements Callable<Integer> {
         try (Celeriac app = Celeriac.open(c, new TaskRegistry())) {
             for (int i = 0; count == null || i < count; i++) {
                 long t0 = System.nanoTime();
-                Map<String, JsonNode> replies = app.broker().control().call("active", null, ask, ask,
+                Map<String, JsonNode> replies = app.control().call("active", null, ask, ask,
                         Duration.ofMillis((long) Math.min(1000, interval * 1000)));
                 StringBuilder sb = new StringBuilder();
                 if (terminal) {

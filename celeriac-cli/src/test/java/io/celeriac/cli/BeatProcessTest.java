@@ -118,7 +118,7 @@ class BeatProcessTest {
     }
 
     /** Beat's messages on queue {@code beats}, by slot (a duplicate would be there twice), left in the queue. */
-    private List<Instant> slotsOn(Celeriac client, String queue) throws InterruptedException {
+    static List<Instant> slotsOn(Celeriac client, String queue) throws InterruptedException {
         List<Instant> out = new ArrayList<>();
         List<Delivery> ds = client.broker().reserve(List.of(queue), 10_000, Duration.ZERO);
         for (Delivery d : ds) {
@@ -209,7 +209,7 @@ class BeatProcessTest {
         try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url()).build(), new TaskRegistry())) {
             await().atMost(Duration.ofSeconds(60)).until(() -> client.coordination().holder("celeriac.beat.leader").isPresent());
             String name = client.coordination().holder("celeriac.beat.leader").orElseThrow().replaceAll("/.*", "");
-            await().atMost(Duration.ofSeconds(30)).until(() -> client.broker().nodes().containsKey(name)); // its first heartbeat
+            await().atMost(Duration.ofSeconds(30)).until(() -> client.coordination().nodes().containsKey(name)); // its first heartbeat
             only.kill9();
             await().atMost(Duration.ofSeconds(10)).until(() -> client.coordination().holder("celeriac.beat.leader").isEmpty());
             CliRun r = health(cfg);

@@ -39,4 +39,17 @@ final class BrokenApps {
         public void register(TaskRegistry tasks) {
         }
     }
+
+    /** A task declares a rate limit that does not parse: registration fails naming the task. */
+    public static final class BadRateLimit implements CeleriacApp {
+        @io.celeriac.Task(name = "paced", rateLimit = "ten per second")
+        public int paced() {
+            return 1;
+        }
+
+        @Override
+        public void register(TaskRegistry tasks) {
+            tasks.register(this);
+        }
+    }
 }

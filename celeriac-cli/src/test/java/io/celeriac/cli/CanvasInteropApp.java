@@ -10,7 +10,7 @@ import redis.clients.jedis.JedisPooled;
 
 /**
  * The canvas suite's tasks for a worker process, with the names and arguments of the Python
- * interop app's (add, mul, tsum, fail, on_error, flaky_add, slow_add, echo), counting their runs and
+ * interop app's (add, mul, tsum, fail, on_error, flaky_add, slow_add, echo), and {@code progress} (updateState), counting their runs and
  * errbacks in the Redis hashes {@code test.runs} and {@code test.errbacks} at {@code RUNS_REDIS_URL},
  * as the Python tasks do.
  */
@@ -59,6 +59,15 @@ public final class CanvasInteropApp implements CeleriacApp {
             TaskContext.current().sleep(java.time.Duration.ofMillis((long) (secs * 1000)));
             return secs;
         }).params("seconds"));
+        tasks.register(Tasks.raw("progress", ctx -> { // reports PROGRESS i of n, each time waiting for test.go.<id>.<i>
+            int steps = ctx.args().get(0).asInt();
+            awaitKey("test.go." + ctx.id() + ".0");
+            for (int i = 1; i <= steps; i++) {
+                ctx.updateState("PROGRESS", java.util.Map.of("current", i, "total", steps));
+                awaitKey("test.go." + ctx.id() + "." + i);
+            }
+            return "done " + steps;
+        }));
         tasks.register(Tasks.raw("echo", ctx -> {
             TaskContext c = TaskContext.current();
             var o = Json.NODES.objectNode();
@@ -66,6 +75,14 @@ public final class CanvasInteropApp implements CeleriacApp {
             o.set("kwargs", c.kwargs());
             return o;
         }));
+    }
+
+    /** Waits (up to a minute) until the test sets {@code key} in the Redis at {@code RUNS_REDIS_URL}. */
+    private static void awaitKey(String key) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos();
+        while (!redis().exists(key) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
     }
 
     private static JedisPooled redis() {

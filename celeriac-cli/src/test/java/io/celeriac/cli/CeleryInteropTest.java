@@ -48,7 +48,7 @@ class CeleryInteropTest {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start(dir.resolve("redis"), false);
-        fleet = new PythonCelery(dir, "interop.py", "client.py");
+        fleet = new PythonCelery(dir, "interop.py", "client.py", "progress_client.py");
     }
 
     @AfterAll
@@ -112,16 +112,7 @@ class CeleryInteropTest {
                 "-n", "python-interop@%h", "--loglevel", "INFO"), url, log);
         try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url).build(), new TaskRegistry())) {
             Duration wait = Duration.ofSeconds(60);
-            assertThat(client.send("add", 2, 3).get(wait).asInt()).as(Files.readString(log)).isEqualTo(5);
-            assertThat(client.send("add", List.of(), Map.of("x", 40, "y", 2), SendOptions.NONE).get(wait).asInt()).isEqualTo(42);
-            JsonNode echo = client.send("echo", List.of("ünïcödé 🥬", Map.of("nested", List.of(1, 2.5, true, Map.of("deep", List.of("中文"))))),
-                    Map.of("k", "v"), SendOptions.NONE).get(wait);
-            assertThat(echo.toString()).isEqualTo(
-                    "{\"args\":[\"ünïcödé 🥬\",{\"nested\":[1,2.5,true,{\"deep\":[\"中文\"]}]}],\"kwargs\":{\"k\":\"v\"}}");
-            long t0 = System.nanoTime();
-            AsyncResult later = client.send("add", List.of(1, 2), Map.of(), SendOptions.options().withCountdown(Duration.ofSeconds(2)));
-            assertThat(later.get(wait).asInt()).isEqualTo(3);
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+            PythonCelery.javaClientBasics(client, wait, log); // result, kwargs, unicode, countdown
             AsyncResult expired = client.send("add", List.of(1, 2), Map.of(), SendOptions.options().withExpires(Instant.now().minusSeconds(5)));
             assertThatThrownBy(() -> expired.get(wait))
                     .isInstanceOfSatisfying(TaskRevokedException.class, e -> assertThat(e.reason()).isEqualTo("expired"));
@@ -183,7 +174,8 @@ class CeleryInteropTest {
                 Path ours = dir.resolve("celeriac-events.log");
                 try (ChildJvm listener = ChildJvm.start(Main.class.getName(), List.of("events", "--dump", "--broker", url,
                         "--duration", "60"), Map.of(), ours)) {
-                    Thread.sleep(1500);
+                    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                            .until(() -> listener.output().contains("listening for events on "));
                     pyWorker = python(List.of(PYTHON, "-m", "celery", "-A", "interop", "worker", "-E", "-P", "solo", "-c", "1",
                             "-Q", "py", "-n", "python-ev@%h", "--loglevel", "WARNING"), url, pyWorkerLog);
                     AsyncResult py = client.send("add", List.of(20, 22), Map.of(), SendOptions.options().withQueue("py"));
@@ -231,6 +223,36 @@ class CeleryInteropTest {
             assertThat(out.path("message").asText()).contains("application/x-python-serialize");
             assertThat(out.path("state").asText()).isEqualTo("FAILURE");
         }
+    }
+
+    /**
+     * A Celeriac task's own states (track_started, updateState) read by Python's
+     * {@code AsyncResult(id).state} and {@code .info} while it runs: STARTED with the pid and
+     * hostname, PROGRESS with each meta in order, then SUCCESS; the worker is a process-pool one,
+     * so the states come from a child JVM through its parent.
+     */
+    @Test
+    void aPythonClientReadsTheStartedAndProgressStatesOfACeleriacTask() throws Exception {
+        String url = redis.url(7);
+        ChildJvm worker = fleet.celeriacWorker(url, "progress", "celeriac-progress", "-P", "process", "-c", "1",
+                "--set", "task_track_started=true");
+        Path log = dir.resolve("python-progress.log");
+        Process client = python(List.of(PYTHON, "progress_client.py", "progress"), url, log);
+        assertThat(client.waitFor(150, TimeUnit.SECONDS)).isTrue();
+        String output = Files.readString(log);
+        assertThat(client.exitValue()).as(output + "\n--- worker:\n" + worker.output()).isZero();
+        JsonNode out = PythonCelery.lastJsonLine(log);
+        JsonNode started = out.get("started").get("info");
+        assertThat(started.get("hostname").asText()).startsWith("celeriac-progress@");
+        assertThat(started.get("pid").asLong()).isPositive().isNotEqualTo(worker.pid()); // the child JVM that runs it
+        for (int i = 0; i < 3; i++) {
+            JsonNode p = out.get("progress").get(i);
+            assertThat(p.get("state").asText()).isEqualTo("PROGRESS");
+            assertThat(p.get("info")).isEqualTo(Json.read("{\"current\":" + (i + 1) + ",\"total\":3}")); // a Map.of: any key order
+        }
+        assertThat(out.get("result").asText()).isEqualTo("done 3");
+        assertThat(out.get("final").get("state").asText()).isEqualTo("SUCCESS");
+        assertThat(out.get("final").get("info").asText()).isEqualTo("done 3");
     }
 
     static String read(Path p) throws IOException {

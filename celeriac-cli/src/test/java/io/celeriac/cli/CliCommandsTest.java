@@ -98,10 +98,11 @@ class CliCommandsTest {
 
     @Test
     void theDemoRunsTheExampleTasksAndPrintsTheirResults() {
-        CliRun r = run("demo", "--broker", broker(), "--set", "worker_concurrency=2",
+        CliRun r = run("demo", "--broker", broker(), "--set", "worker_concurrency=2", "--set", "dashboard_port=0",
                 "--set", "run_dir=" + dir.resolve("run"), "--set", "log_dir=" + dir.resolve("logs"));
         assertThat(r.code()).as(r.out() + r.err()).isZero();
-        assertThat(r.out()).contains("the manager starts worker and beat as supervised processes")
+        assertThat(r.out()).contains("the manager starts worker, beat and dashboard as supervised processes")
+                .contains("dashboard on a free port")
                 .contains("beat sent scrape_all_sources for").containsPattern("worker\\s+RUNNING").containsPattern("beat\\s+RUNNING");
         assertThat(dir.resolve("logs/worker.log")).exists();
         assertThat(r.out()).contains("add(2, 3)").contains("SUCCESS  5")

@@ -144,6 +144,22 @@ class CliErrorsTest {
     }
 
     @Test
+    void aCoordinationUrlOfNoKnownSchemeIsAUserErrorNamingItsSetting() {
+        assertUserError(run("health", "--no-manager", "--broker", broker(), "--set", "coordination_url=nosuch://x"),
+                "coordination_url 'nosuch://x': no broker module for scheme 'nosuch'");
+    }
+
+    /** A coordination store of its own that is down: its own FAIL line, exit 1, workers not judged. */
+    @Test
+    void healthChecksACoordinationStoreOfItsOwn() {
+        CliRun r = run("health", "--no-manager", "--broker", broker(), "--set", "coordination_url=redis://127.0.0.1:1/0");
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
+        assertThat(r.out()).contains("ok    broker: ").contains("ok    result_backend: ")
+                .contains("FAIL  coordination: redis://127.0.0.1:1/0: read lock").contains("Redis unreachable")
+                .contains("workers, beat, health_check: not checked");
+    }
+
+    @Test
     void anErrorNamingAUrlDoesNotShowItsPassword() {
         CliRun r = run("call", "add", "--broker", "postgresql://celeriac:Sup3rSecret@/celeriac");
         assertUserError(r, "a PostgreSQL URL needs a host");
@@ -157,5 +173,52 @@ class CliErrorsTest {
     void anUnknownAppClassIsRejected() {
         assertUserError(run("worker", "--app", "com.example.Nope", "--broker", broker()),
                 "app 'com.example.Nope': class not found on the class path");
+    }
+
+    // --- rate limits, task_annotations, task_routes, eager mode -------------------------------------
+
+    private CliRun withConfig(String yaml) throws IOException {
+        Path cfg = dir.resolve("celeriac.yaml");
+        Files.writeString(cfg, yaml);
+        return run("call", "add", "1", "2", "--config", cfg.toString(), "--broker", broker());
+    }
+
+    @Test
+    void aMalformedRateLimitOnATaskIsRefusedAtRegistrationNamingTheTask() {
+        assertUserError(run("call", "paced", "--app", BrokenApps.BadRateLimit.class.getName(), "--broker", broker()),
+                "task 'paced' (BadRateLimit.paced): bad rate limit 'ten per second': expected N/s, N/m or N/h (e.g. 10/s)");
+    }
+
+    @Test
+    void badTaskAnnotationsNameTheTaskAndTheKey() throws IOException {
+        assertUserError(withConfig("task_annotations:\n  add: {rate_limt: 10/s}\n"),
+                "setting 'task_annotations': task 'add': unknown key 'rate_limt'; did you mean 'rate_limit'?");
+        assertUserError(withConfig("task_annotations:\n  add: {rate_limit: fast}\n"),
+                "setting 'task_annotations.add.rate_limit': 'fast' is not a valid value; expected a rate such as 10/s");
+        assertUserError(withConfig("task_annotations:\n  '*': {max_retries: -1}\n"),
+                "setting 'task_annotations.*.max_retries'");
+        assertUserError(withConfig("task_annotations:\n  add: {time_limit: 5, soft_time_limit: 10}\n"),
+                "setting 'task_annotations': task 'add': softTimeLimit (10s) must be shorter than timeLimit (5s)");
+        assertUserError(withConfig("task_annotations:\n  add: 10/s\n"),
+                "setting 'task_annotations': task 'add': '10/s' is not a mapping of options");
+        assertUserError(run("call", "add", "--set", "task_annotations={\"add\": {\"acks_late\": \"maybe\"}}", "--broker", broker()),
+                "setting 'task_annotations.add.acks_late': 'maybe' is not a valid value");
+    }
+
+    @Test
+    void badTaskRoutesNameTheRoute() throws IOException {
+        assertUserError(withConfig("task_routes:\n  'feeds.*': {queue: ''}\n"),
+                "setting 'task_routes': route of 'feeds.*': no queue (give queue: NAME)");
+        assertUserError(withConfig("task_routes:\n  add: {queue: hipri, exchang: x}\n"),
+                "setting 'task_routes': route of 'add': unknown key 'exchang'; expected queue, routing_key, exchange, exchange_type");
+        assertUserError(withConfig("task_routes:\n  - myapp.routers.Router\n"),
+                "setting 'task_routes': 'myapp.routers.Router' is not a mapping of task name or glob");
+        assertUserError(withConfig("task_routes: 3\n"), "setting 'task_routes': 3 is not a valid value");
+    }
+
+    @Test
+    void badEagerFlagsAreRejected() {
+        assertUserError(run("call", "add", "--set", "task_always_eager=perhaps"), "setting 'task_always_eager': 'perhaps' is not a valid value");
+        assertUserError(run("call", "add", "--set", "task_eager_propagates=2"), "setting 'task_eager_propagates'");
     }
 }

@@ -20,6 +20,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 final class CliProcesses implements AfterEachCallback {
     private final List<ChildJvm> children = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
+
+    /** {@code resource}, closed after the test (after the children are killed; the last added first). */
+    <T extends AutoCloseable> T closeAfter(T resource) {
+        resources.add(resource);
+        return resource;
+    }
 
     /** {@code celeriac ARGS…}, its output in {@code log}. */
     ChildJvm start(Path log, List<String> args) throws IOException {
@@ -60,8 +67,12 @@ final class CliProcesses implements AfterEachCallback {
     }
 
     @Override
-    public void afterEach(ExtensionContext context) {
+    public void afterEach(ExtensionContext context) throws Exception {
         children.forEach(ChildJvm::close);
         children.clear();
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+        resources.clear();
     }
 }

@@ -69,7 +69,8 @@ class EventsProcessTest {
     private void lifeOfTasks(String url) throws Exception {
         Path log = dir.resolve("events.log");
         processes.start(log, List.of("events", "--dump", "--broker", url, "--duration", "120"));
-        Thread.sleep(1500); // the listener is up (and, on the embedded broker, announced) before the worker starts
+        // the listener is up (and, on the embedded broker, announced) before the worker starts
+        await().atMost(WAIT).until(() -> Files.readString(log).contains("listening for events on "));
         processes.worker(dir, url, "ev", "-E", "-P", "threads", "-c", "2", "--loglevel", "WARNING");
         Config config = Config.builder().set(Settings.BROKER_URL, url).set(Settings.TASK_SEND_SENT_EVENT, true).build();
         try (Celeriac client = Celeriac.open(config, new TaskRegistry())) {

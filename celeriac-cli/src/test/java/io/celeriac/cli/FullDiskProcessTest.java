@@ -95,7 +95,7 @@ class FullDiskProcessTest {
         String url = "sqlite:" + disk.resolve("full.db");
         try (Celeriac client = Celeriac.open(Config.builder().set(Settings.BROKER_URL, url).build(), new TaskRegistry())) {
             ChildJvm worker = processes.worker(dir, url, "full@test", "--app", BigArgsApp.class.getName(), "--pool", "threads");
-            await().atMost(Duration.ofSeconds(60)).until(() -> client.broker().nodes().containsKey("full@test"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> client.coordination().nodes().containsKey("full@test"));
             assertThat(client.send("blow", 10).get(Duration.ofSeconds(60)).asText()).isEqualTo("y".repeat(10));
 
             // nearly full: small writes (heartbeats) still fit, a 2 MiB result does not

@@ -87,7 +87,7 @@ class LeaseLapseProcessTest {
 
     /** How many messages the worker with this pid has taken, from its last heartbeat. */
     private static long receivedBy(Celeriac client, long pid) throws Exception {
-        for (var b : client.broker().nodes().values()) {
+        for (var b : client.coordination().nodes().values()) {
             var beat = io.celeriac.protocol.Json.read(b.json());
             if (beat.path("pid").asLong() == pid) {
                 return beat.path("processed").asLong();
@@ -150,8 +150,9 @@ class LeaseLapseProcessTest {
             List<String> twice = counts.entrySet().stream().filter(e -> Long.parseLong(e.getValue()) > 1).map(Map.Entry::getKey).toList();
             System.out.println("ran twice: " + twice + "\n--- a:\n" + a.output().lines()
                     .filter(l -> l.contains("WARN") || l.contains("ERROR")).collect(java.util.stream.Collectors.joining("\n")));
-            // at most the one task A was running when it stopped runs twice; none of its 40 buffered ones
-            assertThat(twice).hasSizeLessThanOrEqualTo(1);
+            // at most what A had in hand when it stopped runs twice — the task it was running, and one it had just finished whose
+            // ack was still in the finisher's batch — and none of its 40 buffered ones
+            assertThat(twice).hasSizeLessThanOrEqualTo(2);
             assertThat(gapLines(a)).as(a.output()).isEqualTo(1);
             String line = a.output().lines().filter(l -> l.contains("whose lease lapsed")).findFirst().orElseThrow();
             assertThat(line).contains("WARN").containsPattern("for \\d+\\.\\d s").containsPattern("dropped (\\d\\d) reserved");

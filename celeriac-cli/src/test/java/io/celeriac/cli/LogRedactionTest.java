@@ -30,4 +30,30 @@ class LogRedactionTest {
                 .doesNotContain("Pw1", "Tok2", "Pw3");
         context.stop();
     }
+
+    @Test
+    void aJsonLineIsOneObjectWithItsSecretsMaskedInTheMessageAndTheStackTrace() throws Exception {
+        LoggerContext context = new LoggerContext();
+        new LogSetup().configure(context);
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.encoder.Encoder<ILoggingEvent> json = LogSetup.encoder(context, "json");
+        context.putProperty(JsonLineEncoder.WORKER_PROPERTY, "w1@host");
+        LoggingEvent e = new LoggingEvent(Logger.class.getName(), root, Level.ERROR,
+                "connecting to {}\n{\"level\":\"ERROR\",\"message\":\"forged\"}", new IllegalStateException(
+                        "refused by postgresql://app:Pw4@db:5432/app"), new Object[] {"redis://:Pw1@h:6379/0"});
+        e.setMDCPropertyMap(java.util.Map.of("task_id", "id-1", "task_name", "add"));
+        String line = new String(json.encode(e), StandardCharsets.UTF_8);
+        assertThat(line).endsWith("\n").doesNotContain("Pw1", "Pw4");
+        assertThat(line.strip()).doesNotContain("\n", "\r");
+        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+        assertThat(n.path("message").asText()).isEqualTo("connecting to redis://:***@h:6379/0\n{\"level\":\"ERROR\",\"message\":\"forged\"}");
+        assertThat(n.path("level").asText()).isEqualTo("ERROR");
+        assertThat(n.path("task_id").asText()).isEqualTo("id-1");
+        assertThat(n.path("task_name").asText()).isEqualTo("add");
+        assertThat(n.path("worker").asText()).isEqualTo("w1@host");
+        assertThat(n.path("exception").asText()).startsWith("java.lang.IllegalStateException: refused by postgresql://app:***@db:5432/app")
+                .contains("\tat ");
+        assertThat(n.path("timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)");
+        context.stop();
+    }
 }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import io.celeriac.manager.Daemon;
 import io.celeriac.manager.ProcessId;
 import java.nio.file.DirectoryStream;
 import java.util.ArrayList;
@@ -56,7 +57,8 @@ class ManagerProcessTest {
                 "worker_heartbeat_interval: 0.5",
                 "broker_recovery_timeout: 5",
                 "stopwaitsecs: 30",
-                "health_check_interval: 0"));
+                "health_check_interval: 0",
+                "dashboard_enabled: false")); // the dashboard under the manager: DashboardProcessTest
         lines.addAll(List.of(extraLines));
         cfg = Files.writeString(dir.resolve("celeriac.yaml"), String.join("\n", lines) + "\n");
         return cfg;
@@ -143,7 +145,7 @@ class ManagerProcessTest {
         try (Celeriac client = client()) {
             awaitWorkerConsuming(client);
             // Both children up (a run waiting for a child still starting is given back by a warm stop, not run)
-            await().atMost(Duration.ofSeconds(60)).until(() -> client.broker().nodes().values().stream()
+            await().atMost(Duration.ofSeconds(60)).until(() -> client.coordination().nodes().values().stream()
                     .filter(NodeBeat::isWorker)
                     .anyMatch(b -> b.json().matches("(?s).*\"processes\":\\[\\d+,\\d+\\].*")));
             List<AsyncResult> slow = new ArrayList<>();
@@ -326,6 +328,8 @@ class ManagerProcessTest {
                     .containsEntry("beat", List.of(beat)).containsEntry("sidecar", List.of(sidecar));
 
             kill9(manager);
+            // a killed JVM's leader thread shows as a zombie while its other threads still close its files: wait for its lock to go
+            await().atMost(Duration.ofSeconds(30)).until(() -> Daemon.running(dir.resolve("run")).isEmpty());
 
             // status: the manager is gone, and what it left running is named — not a plain "not running"
             CliRun table = CliRun.of("status", "--config", cfg.toString());

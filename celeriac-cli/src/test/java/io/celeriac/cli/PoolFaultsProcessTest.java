@@ -85,7 +85,7 @@ class PoolFaultsProcessTest {
     /** The process-pool children (ChildMain JVMs) below {@code w}, alive now. */
     private static List<ProcessHandle> children(ChildJvm w) {
         return w.process().toHandle().descendants()
-                .filter(h -> h.info().commandLine().map(c -> c.contains("io.celeriac.worker.ChildMain")).orElse(false))
+                .filter(h -> ChildJvm.commandLine(h).contains("io.celeriac.worker.ChildMain"))
                 .toList();
     }
 
@@ -210,7 +210,7 @@ class PoolFaultsProcessTest {
         try (Celeriac client = client()) {
             // warnings only: after the kill, the log holds nothing but what the orphaned children wrote
             ChildJvm w = worker("orphaning", "--concurrency", "4", "--prefetch-multiplier", "1", "--loglevel", "WARNING");
-            waitFor(Duration.ofSeconds(120), () -> client.broker().nodes().containsKey(node("orphaning")) && children(w).size() == 4);
+            waitFor(Duration.ofSeconds(120), () -> client.coordination().nodes().containsKey(node("orphaning")) && children(w).size() == 4);
             for (int i = 0; i < 200; i++) {
                 client.send("nap", 100 + 50 * (i % 7)); // short tasks: children answer all the time
             }

@@ -118,7 +118,7 @@ class WorkerProcessTest {
     void sigtermIsAWarmShutdownThatFinishesTheRunningTaskAndExitsZero() throws Exception {
         try (Celeriac client = Celeriac.open(config(), new TaskRegistry())) {
             ChildJvm w = worker("warm", "--concurrency", "1", "--prefetch-multiplier", "1");
-            waitFor(Duration.ofSeconds(60), () -> client.broker().nodes().containsKey("warm@" + io.celeriac.protocol.TaskMessage.hostName()));
+            waitFor(Duration.ofSeconds(60), () -> client.coordination().nodes().containsKey("warm@" + io.celeriac.protocol.TaskMessage.hostName()));
             AsyncResult slow = client.send("sleep", 2);
             AsyncResult queued = client.send("add", 1, 2);
             waitFor(Duration.ofSeconds(30), () -> count("SELECT COUNT(*) FROM celeriac_messages WHERE owner IS NOT NULL") >= 1);
@@ -157,7 +157,7 @@ class WorkerProcessTest {
             String node = "twenty@" + io.celeriac.protocol.TaskMessage.hostName();
             // all twenty children up (they start in the background)
             waitFor(Duration.ofSeconds(120), () -> {
-                var beat = client.broker().nodes().get(node);
+                var beat = client.coordination().nodes().get(node);
                 return beat != null && io.celeriac.protocol.Json.read(beat.json()).path("pool_stats").path("processes").size() == 20;
             });
             List<AsyncResult> tasks = new ArrayList<>();

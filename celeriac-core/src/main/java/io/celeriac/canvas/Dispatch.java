@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  */
 public final class Dispatch {
     private final Function<String, TaskOptions> taskOptions;
-    private final String defaultQueue;
+    private final Function<String, String> defaultQueue;
     private final Clock clock;
     private final Supplier<String> ids;
     private final boolean etaOnQueue;
@@ -49,6 +49,15 @@ public final class Dispatch {
      */
     public Dispatch(Function<String, TaskOptions> taskOptions, String defaultQueue, Clock clock, Supplier<String> ids,
                     boolean etaOnQueue) {
+        this(taskOptions, name -> defaultQueue, clock, ids, etaOnQueue);
+    }
+
+    /**
+     * @param defaultQueue the queue of a task whose call and own options name none, by task name:
+     *                     its {@code task_routes} route, else {@code task_default_queue}
+     */
+    public Dispatch(Function<String, TaskOptions> taskOptions, Function<String, String> defaultQueue, Clock clock,
+                    Supplier<String> ids, boolean etaOnQueue) {
         this.taskOptions = taskOptions;
         this.defaultQueue = defaultQueue;
         this.clock = clock;
@@ -64,7 +73,17 @@ public final class Dispatch {
     }
 
     public static Dispatch of(TaskRegistry registry, String defaultQueue, Clock clock, boolean etaOnQueue) {
-        return new Dispatch(name -> registry.find(name).map(TaskDefinition::options).orElse(null), defaultQueue, clock,
+        return of(registry, io.celeriac.config.TaskRoutes.NONE, defaultQueue, clock, etaOnQueue);
+    }
+
+    /** A dispatch whose tasks without a queue of their own go where {@code routes} say, else to {@code defaultQueue}. */
+    public static Dispatch of(TaskRegistry registry, io.celeriac.config.TaskRoutes routes, String defaultQueue, Clock clock,
+                              boolean etaOnQueue) {
+        Function<String, String> queue = routes.isEmpty() ? name -> defaultQueue : name -> {
+            String routed = routes.queue(name);
+            return routed != null ? routed : defaultQueue;
+        };
+        return new Dispatch(name -> registry.find(name).map(TaskDefinition::options).orElse(null), queue, clock,
                 () -> UUID.randomUUID().toString(), etaOnQueue);
     }
 

@@ -31,12 +31,12 @@ import java.util.function.Supplier;
 /** Celery's {@code app.send_task}: one protocol-2 message from a task name, arguments and Celery's options, into a plan. */
 final class Sender {
     private final Function<String, TaskOptions> taskOptions;
-    private final String defaultQueue;
+    private final Function<String, String> defaultQueue;
     private final Clock clock;
     private final Supplier<String> ids;
     private final boolean etaOnQueue;
 
-    Sender(Function<String, TaskOptions> taskOptions, String defaultQueue, Clock clock, Supplier<String> ids, boolean etaOnQueue) {
+    Sender(Function<String, TaskOptions> taskOptions, Function<String, String> defaultQueue, Clock clock, Supplier<String> ids, boolean etaOnQueue) {
         this.taskOptions = taskOptions;
         this.defaultQueue = defaultQueue;
         this.clock = clock;
@@ -69,7 +69,7 @@ final class Sender {
             queue = defaults.queue();
         }
         if (queue == null) {
-            queue = defaultQueue;
+            queue = defaultQueue.apply(name); // task_routes, else task_default_queue
         }
         Integer priority = o.path("priority").canConvertToInt() ? o.get("priority").intValue() : null;
         if (priority == null && defaults != null) {

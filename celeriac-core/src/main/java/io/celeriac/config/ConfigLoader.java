@@ -27,7 +27,8 @@ public final class ConfigLoader {
 
     /** Variables the launcher script reads, and those the manager gives its programs; they are not settings. */
     private static final Set<String> LAUNCHER_ENV = Set.of(CONFIG_ENV, "CELERIAC_CLASSPATH", "CELERIAC_JAVA_OPTS",
-            "CELERIAC_JAVA", "CELERIAC_HOME", "CELERIAC_MANAGER", "CELERIAC_MANAGER_LOG");
+            "CELERIAC_JAVA", "CELERIAC_HOME", "CELERIAC_MANAGER", "CELERIAC_MANAGER_LOG",
+            "CELERIAC_DETACHED", "CELERIAC_LOG_FILE");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 

@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  *       containing {@code pass}, {@code pwd}, {@code secret}, {@code token}, {@code key},
  *       {@code credential} or {@code signature}, and {@code sig}, but not kombu's {@code routing_key} ({@code ?password=…},
  *       {@code &sslpassword=…}, {@code ;password=…}, {@code ?api_key=…});</li>
+ *   <li>the token or password hash of a setting named {@code *_auth} ({@code dashboard_auth}:
+ *       {@code bearer:***}, {@code basic:USER:***});</li>
  *   <li>the path and query of webhook URLs, which are the secret themselves: those of settings named
  *       {@code *webhook*} and those of the well-known webhook hosts (Slack, Discord, Microsoft Teams,
  *       Google Chat, Telegram bots, Zapier, IFTTT); scheme, host and port stay;</li>
@@ -123,7 +125,22 @@ public final class Secrets {
         if (name != null && name.toLowerCase(Locale.ROOT).contains("webhook")) {
             return redactWebhook(value);
         }
+        if (name != null && name.toLowerCase(Locale.ROOT).endsWith("_auth")) {
+            return redactAuth(value);
+        }
         return redact(value);
+    }
+
+    /**
+     * A credential setting such as {@code dashboard_auth}: its scheme and user shown, its token or
+     * password hash masked ({@code bearer:***}, {@code basic:ops:***}).
+     */
+    public static String redactAuth(String value) {
+        if (value == null || value.isBlank()) {
+            return value;
+        }
+        java.util.regex.Matcher m = Pattern.compile("^\\s*(bearer:|basic:[^:]*:)").matcher(value);
+        return m.find() ? m.group(1) + MASK : MASK;
     }
 
     /**

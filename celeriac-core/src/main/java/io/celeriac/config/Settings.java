@@ -33,13 +33,19 @@ public final class Settings {
 
     public static final Setting<String> APP = define("app", ValueType.string(), "",
             "(the apps listed on the class path)",
-            "Class name of the CeleriacApp that registers the tasks (Celery's -A). Empty: every app found on the"
-                    + " class path through META-INF/services/io.celeriac.CeleriacApp, which is the example app in the"
-                    + " distribution jar.");
+            "Class name of the CeleriacApp that registers the tasks (Celery's -A); its jar goes on CELERIAC_CLASSPATH."
+                    + " Empty: every app found on the class path through META-INF/services/io.celeriac.CeleriacApp."
+                    + " celeriac.jar carries no app (a worker without one exits 2); celeriac demo runs the example app.");
 
     public static final Setting<String> LOG_LEVEL = define("log_level",
             ValueType.oneOf("TRACE", "DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
             "Lowest level of log lines written (Celery's --loglevel).");
+
+    public static final Setting<String> LOG_FORMAT = define("log_format",
+            ValueType.oneOf("text", "json"), "text",
+            "How log lines are written: text (Celery's format) or json (one JSON object per line: timestamp, level,"
+                    + " logger, thread, message, exception; task_id, task_name and worker in every line a task logs)."
+                    + " For every command: a worker and its pool's children, beat, the manager.");
 
     // --- broker and results ------------------------------------------------------------------
 
@@ -54,6 +60,12 @@ public final class Settings {
             "(same as broker_url)",
             "Where task results are stored. Empty: the broker_url store.");
 
+    public static final Setting<String> COORDINATION_URL = define("coordination_url", ValueType.url(), "",
+            "(result_backend, else broker_url)",
+            "Where workers record their presence (heartbeats) and revocations, and beat its leader lock and last"
+                    + " runs: any scheme a broker module serves (sqlite:, postgresql://, redis://, memory://). Empty: the"
+                    + " result_backend store, else the broker_url store. Every process of a deployment must use the same.");
+
     public static final Setting<Duration> RESULT_EXPIRES = define("result_expires",
             ValueType.duration(Duration.ofSeconds(1)), Duration.ofDays(1),
             "How long a stored result is kept after the task finished.");
@@ -61,6 +73,25 @@ public final class Settings {
     public static final Setting<Boolean> RESULT_EXTENDED = define("result_extended", ValueType.bool(), false,
             "Also store each task's name, args and kwargs with its result (as Celery's result_extended). A result"
                     + " always says which worker ran it (worker), its retries and its runtime in seconds.");
+
+    public static final Setting<Duration> RESULT_TIMEOUT = define("result_timeout",
+            ValueType.duration(Duration.ZERO), Duration.ofMinutes(1),
+            "How long a typed client's blocking call (a method of app.client(Interface.class) that returns the"
+                    + " task's value, or TypedResult.get() without a time-out) waits for the result before it throws"
+                    + " ResultTimeoutException; @TaskClient(resultTimeout = …) overrides it for one interface.");
+
+    public static final Setting<Boolean> TASK_HISTORY = define("task_history", ValueType.bool(), false,
+            "Workers record every task they receive and run (name, args, kwargs, state, result or exception, retries,"
+                    + " runtime, worker, canvas parents and children) in a task history kept beside the results, for the"
+                    + " dashboard's task list; it survives restarts. Recorded in batches off the task's path; a history that"
+                    + " cannot be written costs records, never tasks.");
+
+    public static final Setting<Duration> TASK_HISTORY_RETENTION = define("task_history_retention",
+            ValueType.duration(Duration.ofMinutes(1)), Duration.ofDays(7),
+            "How long the task history keeps a task after its last change.");
+
+    public static final Setting<Integer> TASK_HISTORY_MAX = define("task_history_max", ValueType.integer(1000, Integer.MAX_VALUE),
+            1_000_000, "The most tasks the task history keeps; the oldest go first.");
 
     public static final Setting<Duration> BROKER_RECOVERY_TIMEOUT = define("broker_recovery_timeout",
             ValueType.duration(Duration.ofMillis(100)), Duration.ofSeconds(30),
@@ -78,6 +109,17 @@ public final class Settings {
                     + " when it starts and one when it recovers) before the send fails. 0: fail at once (Celery:"
                     + " task_publish_retry_policy).");
 
+    public static final Setting<Integer> TASK_QUEUE_MAX_PRIORITY = define("task_queue_max_priority", ValueType.integer(0, 255), 0,
+            "(none)",
+            "RabbitMQ: the x-max-priority argument of every queue Celeriac declares (Celery's task_queue_max_priority);"
+                    + " without it RabbitMQ ignores priorities. 0: none, as Celery declares by default. A queue that exists"
+                    + " with other arguments is used as it is (one warning): RabbitMQ refuses a second declaration.");
+
+    public static final Setting<String> TASK_DEFAULT_QUEUE_TYPE = define("task_default_queue_type",
+            ValueType.oneOf("classic", "quorum"), "classic",
+            "RabbitMQ: the x-queue-type of every queue Celeriac declares (Celery 5.5's task_default_queue_type). quorum:"
+                    + " replicated queues (no priorities; a poison message is still counted and dead-lettered by Celeriac).");
+
     // --- tasks -------------------------------------------------------------------------------
 
     public static final Setting<String> TASK_DEFAULT_QUEUE = define("task_default_queue", ValueType.string(), "celery",
@@ -88,7 +130,8 @@ public final class Settings {
                     + " false acknowledges when the task starts (at-most-once), Celery's default.");
 
     public static final Setting<Boolean> TASK_TRACK_STARTED = define("task_track_started", ValueType.bool(), false,
-            "Store state STARTED when a worker begins a task.");
+            "Store state STARTED, with the pid and hostname of the run, when a worker begins a task (per task:"
+                    + " trackStarted); not for a task whose result is ignored.");
 
     public static final Setting<Integer> TASK_MAX_RETRIES = define("task_max_retries",
             ValueType.integer(0, Integer.MAX_VALUE), 3,
@@ -151,6 +194,32 @@ public final class Settings {
             "celeriac.dead_letter",
             "Queue that receives messages no worker can run (malformed, unknown task), each with the reason.");
 
+    public static final Setting<List<Object>> TASK_ROUTES = define("task_routes", ValueType.routes(), List.of(),
+            "Where tasks are sent, as Celery's task_routes: task name or glob (fnmatch: *, ?, [seq]) → queue name or"
+                    + " {queue: NAME} (routing_key stands for the queue when there is no queue; exchange is ignored);"
+                    + " a mapping, or a list of mappings tried in order. Within one mapping an exact name wins over the"
+                    + " globs, the globs in order. The call's queue comes first, then the task's own queue (@Task(queue),"
+                    + " task_annotations), then the route, then task_default_queue. Used by clients, workers (chains,"
+                    + " callbacks) and beat.");
+
+    public static final Setting<Map<String, Object>> TASK_ANNOTATIONS = define("task_annotations",
+            ValueType.mapping("a mapping of task name (or '*') → options", TaskAnnotations::parse), Map.of(),
+            "Per-task options, as Celery's task_annotations: task name, or '*' for every task (but the built-in"
+                    + " celery.* and celeriac.* ones), → {rate_limit, time_limit, soft_time_limit, max_retries,"
+                    + " default_retry_delay, retry_backoff, retry_backoff_max, retry_jitter, acks_late, ignore_result,"
+                    + " queue, priority}. They override the task's own @Task options; '*' is applied after the task's"
+                    + " own entry (as Celery), so it wins where both set a key.");
+
+    public static final Setting<Boolean> TASK_ALWAYS_EAGER = define("task_always_eager", ValueType.bool(), false,
+            "Run every task sent in the sending thread at once, with no broker (as Celery's task_always_eager;"
+                    + " for tests): send returns a result already holding the value, retries run at once, chains,"
+                    + " groups and chords run in order. The broker_url and result_backend are not opened. For an app's"
+                    + " clients (Celeriac.open; Celeriac.eager in tests) and celeriac call; workers and beat ignore it.");
+
+    public static final Setting<Boolean> TASK_EAGER_PROPAGATES = define("task_eager_propagates", ValueType.bool(), false,
+            "With task_always_eager: a task that fails makes send throw (its RuntimeException itself, else a"
+                    + " TaskFailedException), instead of returning a FAILURE result, as Celery's task_eager_propagates.");
+
     // --- worker ------------------------------------------------------------------------------
 
     public static final Setting<String> WORKER_POOL = define("worker_pool", ValueType.oneOf("process", "threads"), "process",
@@ -161,6 +230,17 @@ public final class Settings {
     public static final Setting<Integer> WORKER_CONCURRENCY = define("worker_concurrency",
             ValueType.integer(1, 10_000), Runtime.getRuntime().availableProcessors(), "(number of CPU cores)",
             "How many tasks a worker runs at once.");
+
+    public static final Setting<List<Integer>> WORKER_AUTOSCALE = define("worker_autoscale", ValueType.autoscale(), List.of(),
+            "(off)",
+            "Celery's --autoscale MAX,MIN: the pool grows with the backlog (the messages this worker holds) up to MAX"
+                    + " tasks at once and shrinks to no fewer than MIN when idle; it starts at MIN, and worker_concurrency"
+                    + " is ignored (as Celery). The worker reserves MAX × worker_prefetch_multiplier messages ahead.");
+
+    public static final Setting<Duration> WORKER_AUTOSCALE_KEEPALIVE = define("worker_autoscale_keepalive",
+            ValueType.duration(Duration.ofMillis(100)), Duration.ofSeconds(30),
+            "Autoscale: the pool shrinks only after it has had more slots than it needed for this long (Celery's"
+                    + " AUTOSCALE_KEEPALIVE, 30 s).");
 
     public static final Setting<Integer> WORKER_PREFETCH_MULTIPLIER = define("worker_prefetch_multiplier",
             ValueType.integer(1, 10_000), 4,
@@ -178,6 +258,17 @@ public final class Settings {
             "Send Celery's task events (task-received, -started, -succeeded, -failed, -retried, -revoked) and worker events"
                     + " (worker-online, -heartbeat, -offline), for `celeriac events` and, on Redis, Celery's own tools (worker -E).");
 
+    public static final Setting<Integer> WORKER_METRICS_PORT = define("worker_metrics_port", ValueType.integer(0, 65535), 0,
+            "A worker serves its own Prometheus metrics on this port: /metrics (tasks by name and outcome, runtime histograms,"
+                    + " tasks running, pool size and children, child starts, retirements and losses, time-limit kills, retries,"
+                    + " dead letters), /health/live and /health/ready (JSON; 200 when the broker and result store answer and the"
+                    + " worker made progress within worker_liveness_timeout, else 503 naming the failing check). 0: off. Each"
+                    + " worker on a host needs its own port.");
+
+    public static final Setting<String> WORKER_METRICS_BIND = define("worker_metrics_bind", ValueType.string(), "127.0.0.1",
+            "The address worker_metrics_port listens on: loopback by default; 0.0.0.0 for every interface (the endpoints"
+                    + " show counts and health, no task arguments, and accept no commands).");
+
     public static final Setting<Boolean> TASK_SEND_SENT_EVENT = define("task_send_sent_event", ValueType.bool(), false,
             "A client sends a task-sent event for each task it sends.");
 
@@ -188,11 +279,14 @@ public final class Settings {
 
     public static final Setting<Integer> WORKER_MAX_TASKS_PER_CHILD = define("worker_max_tasks_per_child",
             ValueType.integer(0, Integer.MAX_VALUE), 0,
-            "Process pool: a child runs this many tasks, then exits and a fresh one takes its place (seed: 50). 0: no limit.");
+            "Process pool: after this many tasks a child drops the app (its classes and their statics, its task thread and"
+                    + " thread locals, its client) and loads it afresh in the same JVM; a whole new JVM only when the app's jar also"
+                    + " holds celeriac's classes (see docs/OPERATIONS.md, Recycling). Seed: 50. 0: no limit.");
 
     public static final Setting<Integer> WORKER_MAX_MEMORY_PER_CHILD = define("worker_max_memory_per_child",
             ValueType.integer(0, Integer.MAX_VALUE), 0,
-            "Process pool: a child whose resident memory exceeds this many KiB after a task is replaced. 0: no limit.");
+            "Process pool: a child whose resident memory exceeds this many KiB after a task is replaced by a new JVM (what"
+                    + " frees native leaks and threads the app leaked, which reloading the app does not). 0: no limit.");
 
     public static final Setting<String> WORKER_CHILD_JAVA_OPTIONS = define("worker_child_java_options", ValueType.string(),
             "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k -XX:ReservedCodeCacheSize=16m -Xms8m"
@@ -283,6 +377,28 @@ public final class Settings {
 
     public static final Setting<String> ALERT_WEBHOOK_URL = define("alert_webhook_url", ValueType.url(), "",
             "A URL that receives a JSON POST when a program goes FATAL, crash-loops, or health turns unhealthy. Empty: none.");
+
+    // --- dashboard --------------------------------------------------------------------------------
+
+    public static final Setting<Boolean> DASHBOARD_ENABLED = define("dashboard_enabled", ValueType.bool(), true,
+            "`celeriac start` (and `demo`) also runs the web dashboard as a supervised program named dashboard, next to"
+                    + " the default worker and beat (with a programs list of your own, add {kind: dashboard}). false: no dashboard.");
+
+    public static final Setting<Integer> DASHBOARD_PORT = define("dashboard_port", ValueType.integer(0, 65535), 5555,
+            "TCP port of the web dashboard (Flower's 5555); `celeriac dashboard --port` overrides it. 0: any free port.");
+
+    public static final Setting<String> DASHBOARD_BIND = define("dashboard_bind", ValueType.string(), "127.0.0.1",
+            "Address the dashboard listens on. Any address that is not loopback (0.0.0.0, a LAN address) needs"
+                    + " dashboard_auth, or the dashboard refuses to start.");
+
+    public static final Setting<String> DASHBOARD_AUTH = define("dashboard_auth", ValueType.string(), "",
+            "Who may use the dashboard: empty (anyone who can reach it: loopback only), bearer:TOKEN (an"
+                    + " `Authorization: Bearer TOKEN` header, or the token typed once into its login page), or"
+                    + " basic:USER:HASH with HASH from `celeriac dashboard hash-password` (PBKDF2-HMAC-SHA256).");
+
+    public static final Setting<Boolean> DASHBOARD_READ_ONLY = define("dashboard_read_only", ValueType.bool(), false,
+            "The dashboard shows everything but offers no controls (pool, limits, shutdown, revoke, replay, purge):"
+                    + " their requests are refused with 403.");
 
     /** Every setting, in table order. */
     public static List<Setting<?>> all() {

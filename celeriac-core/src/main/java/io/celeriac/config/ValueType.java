@@ -322,6 +322,18 @@ public abstract class ValueType<T> {
         };
     }
 
+    /** A string (an environment variable, a flag) read as JSON; anything else (YAML already read) as it is. */
+    private static Object fromJson(String name, Object raw, String what) {
+        if (!(raw instanceof String s)) {
+            return raw;
+        }
+        try {
+            return io.celeriac.protocol.Json.MAPPER.readValue(s, Object.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ConfigException("setting '" + name + "': not " + what + ": " + e.getOriginalMessage());
+        }
+    }
+
     /**
      * A nested mapping (YAML), or the same as a JSON object in one string (environment, flags).
      * Its contents are checked by the part that uses it.
@@ -331,14 +343,7 @@ public abstract class ValueType<T> {
             @Override
             @SuppressWarnings("unchecked")
             public java.util.Map<String, Object> parse(String name, Object raw) {
-                Object v = raw;
-                if (raw instanceof String s) {
-                    try {
-                        v = io.celeriac.protocol.Json.MAPPER.readValue(s, Object.class);
-                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                        throw new ConfigException("setting '" + name + "': not a JSON object: " + e.getOriginalMessage());
-                    }
-                }
+                Object v = fromJson(name, raw, "a JSON object");
                 if (!(v instanceof java.util.Map<?, ?> m)) {
                     throw invalid(name, raw);
                 }
@@ -353,6 +358,99 @@ public abstract class ValueType<T> {
             @Override
             public String format(java.util.Map<String, Object> value) {
                 return value.isEmpty() ? "{}" : io.celeriac.protocol.Json.write(value);
+            }
+        };
+    }
+
+    /**
+     * A mapping (YAML, or a JSON object in one string) whose contents {@code check} reads when the
+     * setting is read, so that a bad entry is one line naming it before anything starts.
+     */
+    public static ValueType<java.util.Map<String, Object>> mapping(String description,
+                                                                  java.util.function.BiConsumer<String, java.util.Map<String, Object>> check) {
+        ValueType<java.util.Map<String, Object>> base = mapping();
+        return new ValueType<>(description) {
+            @Override
+            public java.util.Map<String, Object> parse(String name, Object raw) {
+                java.util.Map<String, Object> m = base.parse(name, raw);
+                check.accept(name, m);
+                return m;
+            }
+
+            @Override
+            public String format(java.util.Map<String, Object> value) {
+                return base.format(value);
+            }
+        };
+    }
+
+    /**
+     * Celery's {@code task_routes}: a mapping, or a list of mappings (YAML, or the same as JSON in one
+     * string), read by {@link TaskRoutes}; kept as a list of mappings.
+     */
+    public static ValueType<List<Object>> routes() {
+        return new ValueType<>("a mapping of task name or glob → queue (or {queue: …}), or a list of such mappings") {
+            @Override
+            public List<Object> parse(String name, Object raw) {
+                Object v = fromJson(name, raw, "a JSON object or list");
+                List<Object> out = v instanceof java.util.Map<?, ?> ? List.of(v)
+                        : v instanceof List<?> l ? List.copyOf(l) : null;
+                if (out == null) {
+                    throw invalid(name, raw);
+                }
+                TaskRoutes.parse(name, out); // checks every entry
+                return out;
+            }
+
+            @Override
+            public String format(List<Object> value) {
+                return value.isEmpty() ? "{}" : io.celeriac.protocol.Json.write(value.size() == 1 ? value.get(0) : value);
+            }
+        };
+    }
+
+    /**
+     * Celery's {@code --autoscale MAX,MIN}: the pool grows to at most MAX and shrinks to no fewer than
+     * MIN (omitted: 0). Parsed as {@code [MAX, MIN]}; empty (or none) is off, {@code []}.
+     */
+    public static ValueType<List<Integer>> autoscale() {
+        return new ValueType<>("MAX,MIN (e.g. 10,3: at most 10 tasks at once, at least 3; MIN omitted: 0), or empty: off") {
+            @Override
+            public List<Integer> parse(String name, Object raw) {
+                if (raw == null) {
+                    return List.of();
+                }
+                String s = raw instanceof Collection<?> c ? String.join(",", c.stream().map(String::valueOf).toList())
+                        : raw instanceof String || raw instanceof Integer || raw instanceof Long ? String.valueOf(raw).trim() : null;
+                if (s == null) {
+                    throw invalid(name, raw);
+                }
+                if (s.isEmpty() || s.equalsIgnoreCase("none")) {
+                    return List.of();
+                }
+                Matcher m = Pattern.compile("(\\d{1,6})\\s*(?:,\\s*(\\d{1,6}))?").matcher(s);
+                if (!m.matches()) {
+                    throw invalid(name, raw);
+                }
+                int max = Integer.parseInt(m.group(1));
+                int min = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+                if (max < 1 || max > 10_000) {
+                    throw new OutOfRange("setting '" + name + "': " + quote(raw) + ": MAX must be from 1 to 10000, got " + max);
+                }
+                if (min > max) {
+                    throw new OutOfRange("setting '" + name + "': " + quote(raw) + ": MIN (" + min + ") must not exceed MAX (" + max + ")");
+                }
+                return List.of(max, min);
+            }
+
+            @Override
+            public boolean acceptsNone() {
+                return true;
+            }
+
+            @Override
+            public String format(List<Integer> value) {
+                return value.isEmpty() ? "" : value.get(0) + "," + value.get(1);
             }
         };
     }

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.UncheckedIOException;
@@ -66,12 +68,48 @@ public final class Json {
         }
     }
 
+    /** The JSON text of {@code value} (an empty list or map without a trip through the mapper). */
     public static String write(Object value) {
+        if (value instanceof java.util.List<?> l && l.isEmpty() || value instanceof ArrayNode a && a.isEmpty()) {
+            return "[]";
+        }
+        if (value instanceof java.util.Map<?, ?> m && m.isEmpty() || value instanceof ObjectNode o && o.isEmpty()) {
+            return "{}";
+        }
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Appends {@code text} as a JSON string (quoted and escaped), or {@code null} for null: for small
+     * hand-built JSON on a hot path, read back by any JSON parser.
+     */
+    public static StringBuilder quote(StringBuilder out, String text) {
+        if (text == null) {
+            return out.append("null");
+        }
+        out.append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"');
     }
 
     /** Parses JSON text; throws Jackson's exception (with a location) when it is not JSON. */

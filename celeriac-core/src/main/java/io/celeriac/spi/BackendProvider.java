@@ -18,4 +18,10 @@ public interface BackendProvider {
 
     /** Locks and records on the broker's store (used by beat and the health check). */
     Coordination openCoordination(String url, Config config);
+
+    /** The task history kept beside the results at {@code url} (the result backend's URL). */
+    default TaskHistory openTaskHistory(String url, Config config) {
+        throw new io.celeriac.ConfigException("result_backend '" + io.celeriac.config.Secrets.redact(url)
+                + "' cannot keep a task history; set task_history to false");
+    }
 }

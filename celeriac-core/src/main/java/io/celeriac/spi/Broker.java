@@ -3,7 +3,6 @@ package io.celeriac.spi;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The broker SPI: as small as kombu's channel. Routing, retries, dead letters and time limits are
@@ -18,13 +17,33 @@ import java.util.Map;
  *   <li>a message with an ETA is not delivered before it;</li>
  *   <li>payloads round-trip byte for byte (any Unicode, at least 1 MiB).</li>
  * </ul>
- * One Broker instance is one consumer identity: {@link #keepAlive} renews the leases of everything
+ * One Broker instance is one consumer identity: {@link #renew} renews the leases of everything
  * this instance has reserved. Instances are thread-safe.
+ *
+ * <p>Queue operations only (and the transport's two broadcasts, {@link #control} and
+ * {@link #events}, which on AMQP are exchanges): worker presence, revocations, locks, records and
+ * counters are {@link Coordination}'s, which may live elsewhere ({@code coordination_url}).
  */
 public interface Broker extends AutoCloseable {
 
     /** Stores a message on a queue; with an ETA it is parked until then. */
     void publish(String queue, BrokerMessage message);
+
+    /**
+     * Stores many messages, in order, with as few round trips as the broker can (the SQL brokers:
+     * one transaction, all or none). Each message leaves {@code publications} once it is stored, so
+     * after a failure the list holds what is still to send and a retry sends only that; by default
+     * one {@link #publish} after another.
+     *
+     * @param publications the messages and their queues; a mutable list, emptied as they are stored
+     */
+    default void publishAll(List<Publication> publications) {
+        for (java.util.Iterator<Publication> it = publications.iterator(); it.hasNext(); ) {
+            Publication p = it.next();
+            publish(p.queue(), p.message());
+            it.remove();
+        }
+    }
 
     /**
      * Reserves up to {@code max} messages from the given queues, waiting up to {@code wait} for at
@@ -39,23 +58,17 @@ public interface Broker extends AutoCloseable {
     void requeue(Delivery delivery);
 
     /**
-     * Renews the lease of every message this instance holds and records this node's heartbeat
-     * ({@code heartbeatJson}); a null heartbeat removes the node's record (it went offline).
+     * Renews the lease of every message this instance holds (and, where the broker keeps one, its
+     * presence as a consumer of the queues it reserved from). Called by a worker at each heartbeat.
      */
-    void keepAlive(String node, String heartbeatJson);
-
-    /** The latest heartbeat of every node that recorded one. */
-    Map<String, NodeBeat> nodes();
+    void renew();
 
     /**
-     * Records that a task must not run, until {@code expires}: workers check before they start a
-     * task, and stop a running one when {@code terminate} is set. Revoking again with terminate
-     * upgrades the record.
+     * This instance stops consuming for good (a worker going offline): where the broker keeps
+     * consumer presence it ends now, not when it would lapse. Messages still held are not touched.
      */
-    void revoke(String taskId, boolean terminate, Instant expires);
-
-    /** Revocations recorded at or after {@code since} that have not expired, oldest first. */
-    List<Revocation> revocations(Instant since);
+    default void leave() {
+    }
 
     /** Deletes the messages waiting on a queue (ready or parked for an ETA, not those reserved); returns how many. */
     long purge(String queue);
@@ -73,7 +86,7 @@ public interface Broker extends AutoCloseable {
     }
 
     /**
-     * How long a reservation holds a message: a message reserved (or renewed by {@link #keepAlive})
+     * How long a reservation holds a message: a message reserved (or renewed by {@link #renew})
      * by a call that started at time t is this consumer's until t + lease, by this broker's clock,
      * and may be another consumer's after that. A consumer that was paused (a GC pause, a frozen
      * VM, SIGSTOP) checks it before it starts a message it reserved ahead. Null: leases never lapse
@@ -86,7 +99,7 @@ public interface Broker extends AutoCloseable {
     /**
      * The broker's server lost its data while this instance used it (Redis restarted without
      * persistence: the queues, the in-flight records and the results it held are gone), or null.
-     * Sticky: once seen it stays for this instance's life. Checked at each {@link #keepAlive}.
+     * Sticky: once seen it stays for this instance's life. Checked at each {@link #renew}.
      *
      * @param at when it was seen
      * @param message what happened, in one line naming the server (no password)
@@ -105,11 +118,15 @@ public interface Broker extends AutoCloseable {
 
     /**
      * The broadcast control channel (inspect and control requests to workers, and their replies).
-     * By default one mailbox queue per worker on this broker; a broker with a native broadcast
-     * (Redis: Celery's pidbox) gives its own.
+     * By default one mailbox queue per worker on this broker, the workers found by their heartbeats
+     * in {@code presence}; a broker with a native broadcast (Redis: Celery's pidbox) gives its own
+     * and does not use it.
+     *
+     * @param presence where workers record their heartbeats (the deployment's coordination store)
+     * @return the channel
      */
-    default ControlChannel control() {
-        return new MailboxControl(this);
+    default ControlChannel control(Coordination presence) {
+        return new MailboxControl(this, presence);
     }
 
     /** A message waiting in the broker for its ETA (countdown, eta, or a retry's back-off). */
@@ -122,9 +139,16 @@ public interface Broker extends AutoCloseable {
      */
     List<Scheduled> scheduled(String queue, int limit);
 
-    /** Where events go (Celery's task-… and worker-… events); by default one queue per listener. */
-    default EventChannel events() {
-        return new QueueEvents(this);
+    /**
+     * Where events go (Celery's task-… and worker-… events); by default one queue per listener, the
+     * listeners announced in {@code presence}; a broker with a native broadcast (Redis: Celery's
+     * {@code celeryev}) gives its own and does not use it.
+     *
+     * @param presence where listeners announce themselves (the deployment's coordination store)
+     * @return the channel
+     */
+    default EventChannel events(Coordination presence) {
+        return new QueueEvents(this, presence);
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.function.BiFunction;
 
 /**
  * The broadcast control channel (Celery's pidbox): requests to every worker or to named ones, and
- * their replies. {@link Broker#control()} gives each broker's: the default sends through one
+ * their replies. {@link Broker#control(Coordination)} gives each broker's: the default sends through one
  * mailbox queue per worker ({@link MailboxControl}); Redis speaks Celery's own pidbox, so that
  * Python's {@code celery inspect} and Celeriac's {@code inspect} see each other's workers.
  */

@@ -2,7 +2,7 @@ package io.celeriac.spi;
 
 /**
  * A message reserved by one consumer. Until it is acked or requeued it is leased to that consumer;
- * if the consumer stops renewing the lease ({@link Broker#keepAlive}), the message is delivered again.
+ * if the consumer stops renewing the lease ({@link Broker#renew}), the message is delivered again.
  *
  * @param queue         the queue it came from
  * @param payload       the envelope exactly as published

@@ -7,7 +7,7 @@ import java.util.function.Consumer;
 /**
  * Celery's events (task-sent, task-received, task-started, task-succeeded, task-failed,
  * task-retried, task-revoked, worker-online, worker-heartbeat, worker-offline), fanned out to
- * whoever listens. {@link Broker#events()} gives each broker's: by default one queue per listener
+ * whoever listens. {@link Broker#events(Coordination)} gives each broker's: by default one queue per listener
  * ({@link QueueEvents}); Redis publishes on Celery's {@code celeryev} exchange, so Python's
  * {@code celery events} and Flower see Celeriac workers.
  */

@@ -25,6 +25,22 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class InMemoryBackend implements BackendProvider {
     private static final Map<String, Store> STORES = new ConcurrentHashMap<>();
 
+    private final Clock clock;
+
+    /** The provider the service loader uses: the system clock. */
+    public InMemoryBackend() {
+        this(Clock.systemUTC());
+    }
+
+    /**
+     * A provider whose stores read time from {@code clock} (leases, expiry, locks): for tests.
+     *
+     * @param clock the time source
+     */
+    public InMemoryBackend(Clock clock) {
+        this.clock = clock;
+    }
+
     @Override
     public Set<String> schemes() {
         return Set.of("memory");
@@ -32,17 +48,44 @@ public final class InMemoryBackend implements BackendProvider {
 
     @Override
     public Broker openBroker(String url, Config config) {
-        return new MemoryBroker(store(url), config.get(Settings.BROKER_RECOVERY_TIMEOUT), Clock.systemUTC(), url);
+        return new MemoryBroker(store(url), config.get(Settings.BROKER_RECOVERY_TIMEOUT), clock, url);
     }
 
     @Override
     public ResultStore openResultStore(String url, Config config) {
-        return new MemoryResults(store(url), config.get(Settings.RESULT_EXPIRES), Clock.systemUTC(), url);
+        return new MemoryResults(store(url), config.get(Settings.RESULT_EXPIRES), clock, url);
     }
 
     @Override
     public Coordination openCoordination(String url, Config config) {
-        return new MemoryCoordination(store(url), Clock.systemUTC());
+        return new MemoryCoordination(store(url), clock);
+    }
+
+    /** The store's task history: one per store name, kept as long as the store. */
+    @Override
+    public TaskHistory openTaskHistory(String url, Config config) {
+        return store(url).history;
+    }
+
+    /** The queues of {@code broker} (one this provider opened) holding a message, ETAs ahead included, in first-sent order: what the eager mode drains. */
+    public static List<String> queuesWithMessages(Broker broker) {
+        if (!(broker instanceof MemoryBroker mb)) {
+            throw new IllegalArgumentException(broker.describe() + " is not an in-memory broker");
+        }
+        mb.s.lock.lock();
+        try {
+            java.util.Set<String> out = new java.util.LinkedHashSet<>();
+            mb.s.messages.values().stream().filter(e -> e.owner == null).sorted((a, b) -> Long.compare(a.seq, b.seq))
+                    .forEach(e -> out.add(e.queue));
+            return List.copyOf(out);
+        } finally {
+            mb.s.lock.unlock();
+        }
+    }
+
+    /** Forgets a store made by {@link #openBroker} (an eager client's, when it closes). */
+    public static void drop(String url) {
+        STORES.remove(url.replaceFirst("^memory:(//)?", ""));
     }
 
     private static Store store(String url) {
@@ -77,9 +120,12 @@ public final class InMemoryBackend implements BackendProvider {
         final Map<String, String> lockOwner = new HashMap<>();
         final Map<String, Instant> lockUntil = new HashMap<>();
         final Map<String, String> records = new java.util.TreeMap<>();
+        final Map<String, Long> counters = new HashMap<>();
+        final Map<String, Instant> counterUntil = new HashMap<>();
         final Map<String, Integer> chordSizes = new HashMap<>();
         final Map<String, List<ChordPart>> chordParts = new HashMap<>();
         final Map<String, com.fasterxml.jackson.databind.JsonNode> groups = new HashMap<>();
+        final MemoryTaskHistory history = new MemoryTaskHistory("memory task history");
         long seq;
 
         /** Inserts a message; the caller holds the lock. */
@@ -173,7 +219,7 @@ public final class InMemoryBackend implements BackendProvider {
         }
 
         @Override
-        public void keepAlive(String node, String heartbeatJson) {
+        public void renew() {
             s.lock.lock();
             try {
                 Instant now = clock.instant();
@@ -182,42 +228,6 @@ public final class InMemoryBackend implements BackendProvider {
                         e.availableAt = now.plus(lease);
                     }
                 }
-                if (heartbeatJson == null) s.nodes.remove(node); else s.nodes.put(node, new NodeBeat(node, heartbeatJson, now));
-            } finally {
-                s.lock.unlock();
-            }
-        }
-
-        @Override
-        public Map<String, NodeBeat> nodes() {
-            s.lock.lock();
-            try {
-                return Map.copyOf(s.nodes);
-            } finally {
-                s.lock.unlock();
-            }
-        }
-
-        @Override
-        public void revoke(String taskId, boolean terminate, Instant expires) {
-            s.lock.lock();
-            try {
-                Revocation old = s.revoked.get(taskId);
-                s.revoked.put(taskId, new Revocation(taskId, terminate || (old != null && old.terminate()), clock.instant()));
-                s.revokedUntil.put(taskId, expires);
-            } finally {
-                s.lock.unlock();
-            }
-        }
-
-        @Override
-        public List<Revocation> revocations(Instant since) {
-            s.lock.lock();
-            try {
-                Instant now = clock.instant();
-                return s.revoked.values().stream()
-                        .filter(r -> !r.at().isBefore(since) && s.revokedUntil.get(r.taskId()).isAfter(now))
-                        .sorted(java.util.Comparator.comparing(Revocation::at)).toList();
             } finally {
                 s.lock.unlock();
             }
@@ -355,7 +365,11 @@ public final class InMemoryBackend implements BackendProvider {
         }
 
         @Override
-        public boolean publishIfHolder(String lock, String owner, String queue, BrokerMessage message, String key, String value) {
+        public boolean publishIfHolder(String lock, String owner, Broker broker, String queue, BrokerMessage message, String key,
+                                       String value) {
+            if (!(broker instanceof MemoryBroker mb && mb.s == s)) {
+                return Coordination.publishThenRecord(this, lock, owner, broker, queue, message, key, value);
+            }
             return locked(() -> {
                 if (!holds(lock, owner)) {
                     return false;
@@ -365,6 +379,52 @@ public final class InMemoryBackend implements BackendProvider {
                 }
                 s.records.put(key, value);
                 return true;
+            });
+        }
+
+        @Override
+        public void keepAlive(String node, String heartbeatJson) {
+            locked(() -> heartbeatJson == null ? s.nodes.remove(node)
+                    : s.nodes.put(node, new NodeBeat(node, heartbeatJson, clock.instant())));
+        }
+
+        @Override
+        public Map<String, NodeBeat> nodes() {
+            return locked(() -> Map.copyOf(s.nodes));
+        }
+
+        @Override
+        public void revoke(String taskId, boolean terminate, Instant expires) {
+            locked(() -> {
+                Revocation old = s.revoked.get(taskId);
+                s.revoked.put(taskId, new Revocation(taskId, terminate || (old != null && old.terminate()), clock.instant()));
+                return s.revokedUntil.put(taskId, expires);
+            });
+        }
+
+        @Override
+        public List<Revocation> revocations(Instant since) {
+            return locked(() -> {
+                Instant now = clock.instant();
+                return s.revoked.values().stream()
+                        .filter(r -> !r.at().isBefore(since) && s.revokedUntil.get(r.taskId()).isAfter(now))
+                        .sorted(java.util.Comparator.comparing(Revocation::at)).toList();
+            });
+        }
+
+        @Override
+        public long increment(String key, long delta, Duration ttl) {
+            return locked(() -> {
+                Instant now = clock.instant();
+                Instant until = s.counterUntil.get(key);
+                long value = (until != null && !until.isAfter(now) ? 0L : s.counters.getOrDefault(key, 0L)) + delta;
+                s.counters.put(key, value);
+                if (ttl == null) {
+                    s.counterUntil.remove(key);
+                } else {
+                    s.counterUntil.put(key, now.plus(ttl));
+                }
+                return value;
             });
         }
 
@@ -391,7 +451,7 @@ public final class InMemoryBackend implements BackendProvider {
             s.lock.lock();
             try {
                 TaskResult old = get(r.taskId()).orElse(null);
-                if (old == null || old.state() != io.celeriac.TaskState.SUCCESS) {
+                if (old == null || ResultStore.replaces(r.state(), old.state())) {
                     s.results.put(r.taskId(), r);
                     s.resultExpiry.put(r.taskId(), clock.instant().plus(expires));
                     s.changed.signalAll();

@@ -32,9 +32,15 @@ public final class MailboxControl implements ControlChannel {
     private static final Duration FORGOTTEN = Duration.ofMinutes(5);
 
     private final Broker broker;
+    private final Coordination presence;
 
-    public MailboxControl(Broker broker) {
+    /**
+     * @param broker   where the mailboxes and reply queues are
+     * @param presence where the workers' heartbeats are (to find every worker for a broadcast)
+     */
+    public MailboxControl(Broker broker, Coordination presence) {
         this.broker = broker;
+        this.presence = presence;
     }
 
     public static String mailbox(String node) {
@@ -63,7 +69,7 @@ public final class MailboxControl implements ControlChannel {
             nodes.addAll(destination);
         } else {
             long now = System.currentTimeMillis();
-            broker.nodes().values().forEach(b -> {
+            presence.nodes().values().forEach(b -> {
                 if (now - b.at().toEpochMilli() <= FORGOTTEN.toMillis() && b.isWorker()) {
                     nodes.add(b.node());
                 }

@@ -26,11 +26,17 @@ public final class QueueEvents implements EventChannel {
     private static final Duration FRESH = Duration.ofSeconds(10);
 
     private final Broker broker;
+    private final Coordination presence;
     private volatile List<String> listeners = List.of();
     private volatile long lookedUpAt;
 
-    public QueueEvents(Broker broker) {
+    /**
+     * @param broker   where the listeners' queues are
+     * @param presence where listeners announce themselves (as nodes)
+     */
+    public QueueEvents(Broker broker, Coordination presence) {
         this.broker = broker;
+        this.presence = presence;
     }
 
     private List<String> listeners() {
@@ -38,7 +44,7 @@ public final class QueueEvents implements EventChannel {
         if (now - lookedUpAt > LOOKUP_MS) {
             List<String> found = new ArrayList<>();
             try {
-                broker.nodes().values().forEach(b -> {
+                presence.nodes().values().forEach(b -> {
                     if (b.node().startsWith(LISTENER_PREFIX) && now - b.at().toEpochMilli() <= FRESH.toMillis()) {
                         found.add(b.node());
                     }
@@ -68,11 +74,11 @@ public final class QueueEvents implements EventChannel {
     public AutoCloseable listen(Consumer<JsonNode> onEvent) {
         String node = LISTENER_PREFIX + UUID.randomUUID();
         String announce = Json.write(Json.NODES.objectNode().put("type", LISTENER_TYPE).put("pid", ProcessHandle.current().pid()));
-        broker.keepAlive(node, announce);
+        presence.keepAlive(node, announce);
         long[] lastBeat = {System.currentTimeMillis()};
         Thread t = QueueReader.start(broker, node, "celeriac-events", () -> {
             if (System.currentTimeMillis() - lastBeat[0] > 2000) { // still listening: keep receiving
-                broker.keepAlive(node, announce);
+                presence.keepAlive(node, announce);
                 lastBeat[0] = System.currentTimeMillis();
             }
         }, d -> {
@@ -86,7 +92,7 @@ public final class QueueEvents implements EventChannel {
             t.interrupt();
             try {
                 t.join(2000);
-                broker.keepAlive(node, null);
+                presence.keepAlive(node, null);
                 broker.purge(node);
             } catch (RuntimeException e) {
                 log.debug("events: {}", e.getMessage());

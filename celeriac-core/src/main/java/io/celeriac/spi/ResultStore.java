@@ -9,9 +9,16 @@ import java.util.Optional;
 /**
  * The result-store SPI. Results expire {@code result_expires} after they are stored.
  * A state stored for a task whose stored state is already SUCCESS is dropped, as Celery does,
- * so a duplicate run cannot overwrite a success.
+ * so a duplicate run cannot overwrite a success; and a state that is not ready (STARTED, RETRY, a
+ * task's own progress state) is dropped when a ready one (SUCCESS, FAILURE, REVOKED) is stored, so
+ * a late progress report cannot hide how the task ended ({@link #replaces}).
  */
 public interface ResultStore extends AutoCloseable {
+
+    /** Whether a result in state {@code next} is stored over a stored one in state {@code stored}: the rule every store applies. */
+    static boolean replaces(io.celeriac.TaskState next, io.celeriac.TaskState stored) {
+        return stored != io.celeriac.TaskState.SUCCESS && (next.ready() || !stored.ready());
+    }
 
     void store(TaskResult result);
 

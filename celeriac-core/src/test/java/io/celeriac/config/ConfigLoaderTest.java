@@ -55,6 +55,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void autoscaleReadsAsCeleryWritesItFromYamlEnvironmentOrFlag() throws IOException {
+        assertThat(ConfigLoader.load(null, dir, Map.of(), Map.of()).get(Settings.WORKER_AUTOSCALE)).isEmpty();
+        yaml("worker_autoscale: 10,3\n");
+        assertThat(ConfigLoader.load(null, dir, Map.of(), Map.of()).get(Settings.WORKER_AUTOSCALE)).containsExactly(10, 3);
+        yaml("worker_autoscale: 10\nworker_autoscale_keepalive: 2s\n");
+        Config c = ConfigLoader.load(null, dir, Map.of(), Map.of());
+        assertThat(c.get(Settings.WORKER_AUTOSCALE)).as("MIN omitted: 0, as Celery").containsExactly(10, 0);
+        assertThat(c.get(Settings.WORKER_AUTOSCALE_KEEPALIVE)).isEqualTo(Duration.ofSeconds(2));
+        yaml("worker_autoscale: [6, 1]\n");
+        assertThat(ConfigLoader.load(null, dir, Map.of(), Map.of()).get(Settings.WORKER_AUTOSCALE)).containsExactly(6, 1);
+        assertThat(ConfigLoader.load(null, dir, Map.of("CELERIAC_WORKER_AUTOSCALE", ""), Map.of()).get(Settings.WORKER_AUTOSCALE))
+                .as("empty: off").isEmpty();
+        assertThat(ConfigLoader.load(null, dir, Map.of(), Map.of("worker_autoscale", " 4 , 2 ")).get(Settings.WORKER_AUTOSCALE))
+                .containsExactly(4, 2);
+        for (String bad : new String[] {"2,4", "0", "x", "4,", "4,2,1", "-3"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(null, dir, Map.of(), Map.of("worker_autoscale", bad)))
+                    .as(bad).isInstanceOf(ConfigException.class).hasMessageStartingWith("setting 'worker_autoscale': '" + bad + "'");
+        }
+    }
+
+    @Test
     void anUnknownSettingIsRejectedWithTheNearestValidName() throws IOException {
         yaml("worker_concurency: 2\n");
         assertThatThrownBy(() -> ConfigLoader.load(null, dir, Map.of(), Map.of()))

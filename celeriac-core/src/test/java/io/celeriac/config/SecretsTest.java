@@ -67,6 +67,9 @@ class SecretsTest {
         assertThat(Secrets.redact("aws_secret_access_key", "abc")).isEqualTo("***");
         assertThat(Secrets.redact("db_password", "")).isEmpty(); // unset is shown as unset
         assertThat(Secrets.redact("broker_url", "redis://:pw@h/0")).isEqualTo("redis://:***@h/0");
+        assertThat(Secrets.redact("dashboard_auth", "bearer:s3cret-token-0123456789")).isEqualTo("bearer:***");
+        assertThat(Secrets.redact("dashboard_auth", "basic:ops:pbkdf2-sha256$600000$c2FsdA$aGFzaA")).isEqualTo("basic:ops:***");
+        assertThat(Secrets.redact("dashboard_auth", "garbage")).isEqualTo("***");
         Object tree = Secrets.redactValue("programs", Map.of("worker", Map.of("environment",
                 Map.of("DB_PASSWORD", "pw", "PIN_SECRET", 1234, "LEVEL", "INFO", "DSN", "postgresql://a:pw@h/db"),
                 "command", List.of("run", "--password=pw"))));

@@ -4,8 +4,6 @@ import io.celeriac.BrokerException;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Delivery;
-import io.celeriac.spi.NodeBeat;
-import io.celeriac.spi.Revocation;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,7 +23,7 @@ import java.util.UUID;
  *
  * <ul>
  *   <li>Features: priorities (lower first), ETA parking, leases with redelivery after
- *       {@code broker_recovery_timeout}, node heartbeats.</li>
+ *       {@code broker_recovery_timeout} (node heartbeats and revocations are {@link SqlCoordination}'s).</li>
  *   <li>A message is a row; a lease is just {@code available_at} moved into the future, so a lapsed
  *       lease makes the message deliverable again with no sweeper.</li>
  *   <li>Reservation is one write transaction: the candidates are selected (on PostgreSQL with
@@ -57,22 +55,84 @@ final class SqlBroker implements Broker {
     @Override
     public void publish(String queue, BrokerMessage m) {
         long now = now();
-        run("publish to queue '" + queue + "'", () -> db.write(c -> {
+        run("publish to queue '" + queue + "'", () -> db.writeOne(c -> {
             insert(c, queue, m, now);
             return null;
         }, true));
     }
 
+    /** All in one transaction: on PostgreSQL one INSERT of arrays, elsewhere one JDBC batch. */
+    @Override
+    public void publishAll(List<io.celeriac.spi.Publication> publications) {
+        if (publications.isEmpty()) {
+            return;
+        }
+        long now = now();
+        run("publish " + publications.size() + " messages", () -> db.writeOne(c -> {
+            insertAll(c, db, publications, now);
+            return null;
+        }, true));
+        publications.clear();
+    }
+
+    /** Inserts messages inside the caller's transaction (or as one statement, on PostgreSQL). */
+    static void insertAll(Connection c, SqlDatabase db, List<io.celeriac.spi.Publication> ps, long now) throws SQLException {
+        if (ps.size() == 1) {
+            insert(c, ps.get(0).queue(), ps.get(0).message(), now);
+            return;
+        }
+        if (!db.arrays()) {
+            try (PreparedStatement st = c.prepareStatement(
+                    "INSERT INTO celeriac_messages (queue, priority, available_at, task_id, payload) VALUES (?, ?, ?, ?, ?)")) {
+                for (io.celeriac.spi.Publication p : ps) {
+                    bindMessage(st, p.queue(), p.message(), now);
+                    st.addBatch();
+                }
+                st.executeBatch();
+            }
+            return;
+        }
+        int n = ps.size();
+        Object[] queues = new Object[n];
+        Object[] priorities = new Object[n];
+        Object[] ats = new Object[n];
+        Object[] taskIds = new Object[n];
+        Object[] payloads = new Object[n];
+        for (int i = 0; i < n; i++) {
+            BrokerMessage m = ps.get(i).message();
+            queues[i] = ps.get(i).queue();
+            priorities[i] = m.priority();
+            ats[i] = m.eta() == null ? now : Math.max(now, m.etaMillis());
+            taskIds[i] = m.taskId();
+            payloads[i] = m.payload();
+        }
+        // WITH ORDINALITY keeps the list's order in the ids (delivery order among equal priorities)
+        try (PreparedStatement st = c.prepareStatement("INSERT INTO celeriac_messages (queue, priority, available_at, task_id, payload)"
+                + " SELECT q, p, a, t, b FROM unnest(?::text[], ?::int[], ?::bigint[], ?::text[], ?::text[])"
+                + " WITH ORDINALITY AS m(q, p, a, t, b, o) ORDER BY o")) {
+            st.setArray(1, c.createArrayOf("text", queues));
+            st.setArray(2, c.createArrayOf("integer", priorities));
+            st.setArray(3, c.createArrayOf("bigint", ats));
+            st.setArray(4, c.createArrayOf("text", taskIds));
+            st.setArray(5, c.createArrayOf("text", payloads));
+            st.executeUpdate();
+        }
+    }
+
+    private static void bindMessage(PreparedStatement ps, String queue, BrokerMessage m, long now) throws SQLException {
+        long at = m.eta() == null ? now : Math.max(now, m.etaMillis());
+        ps.setString(1, queue);
+        ps.setInt(2, m.priority());
+        ps.setLong(3, at);
+        ps.setString(4, m.taskId());
+        ps.setString(5, m.payload());
+    }
+
     /** Inserts a message inside the caller's transaction. */
     static void insert(Connection c, String queue, BrokerMessage m, long now) throws SQLException {
-        long at = m.eta() == null ? now : Math.max(now, m.etaMillis());
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO celeriac_messages (queue, priority, available_at, task_id, payload) VALUES (?, ?, ?, ?, ?)")) {
-            ps.setString(1, queue);
-            ps.setInt(2, m.priority());
-            ps.setLong(3, at);
-            ps.setString(4, m.taskId());
-            ps.setString(5, m.payload());
+            bindMessage(ps, queue, m, now);
             ps.executeUpdate();
         }
     }
@@ -148,6 +208,9 @@ final class SqlBroker implements Broker {
 
     private List<Delivery> claim(List<String> queues, int max) throws SQLException {
         long now = now();
+        if (queues.size() == 1) {
+            return db.writeOne(c -> claimOne(c, queues.get(0), max, now), false);
+        }
         return db.write(c -> {
             // Candidates per queue in delivery order, then the best `max` of them overall; all inside
             // one write transaction, so no other consumer can claim them in between.
@@ -172,15 +235,13 @@ final class SqlBroker implements Broker {
                 return out;
             }
             Map<Long, Delivery> byId = new HashMap<>();
+            long[] ids = chosen.stream().mapToLong(cand -> cand[1]).toArray();
             try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages"
-                    + " SET owner = ?, available_at = ?, deliveries = deliveries + 1 WHERE id IN (" + marks(chosen.size()) + ")"
-                    + " RETURNING id, queue, deliveries, payload")) {
-                int i = 1;
-                ps.setString(i++, owner);
-                ps.setLong(i++, now + lease.toMillis());
-                for (long[] cand : chosen) {
-                    ps.setLong(i++, cand[1]);
-                }
+                    + " SET owner = ?, available_at = ?, deliveries = deliveries + 1 WHERE id" + idIn(db, ids.length)
+                    + " RETURNING id, queue, deliveries, payload" + db.leaseCommit())) {
+                ps.setString(1, owner);
+                ps.setLong(2, now + lease.toMillis());
+                bindIds(c, db, ps, 3, ids);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         long id = rs.getLong(1);
@@ -210,16 +271,76 @@ final class SqlBroker implements Broker {
     }
 
     /** Deletes acked messages inside the caller's transaction. */
-    static void delete(Connection c, List<Delivery> deliveries) throws SQLException {
-        if (deliveries.isEmpty()) {
+    void delete(Connection c, List<Delivery> deliveries) throws SQLException {
+        deleteReturning(c, db, deliveries.stream().mapToLong(d -> Long.parseLong(d.tag())).toArray());
+    }
+
+    /**
+     * Deletes the messages {@code ids} inside the caller's transaction, in id order (see renew), in
+     * one statement; returns the ids that were still there.
+     */
+    static java.util.Set<Long> deleteReturning(Connection c, SqlDatabase db, long[] ids) throws SQLException {
+        java.util.Set<Long> gone = new java.util.HashSet<>();
+        if (ids.length == 0) {
+            return gone;
+        }
+        long[] sorted = java.util.Arrays.stream(ids).sorted().distinct().toArray();
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_messages WHERE id" + idIn(db, sorted.length)
+                + " RETURNING id")) {
+            bindIds(c, db, ps, 1, sorted);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    gone.add(rs.getLong(1));
+                }
+            }
+        }
+        return gone;
+    }
+
+    /**
+     * Claims up to {@code max} due messages of one queue in a single statement (on PostgreSQL one
+     * round trip in autocommit: the subquery locks its rows with SKIP LOCKED, the UPDATE takes them).
+     */
+    private List<Delivery> claimOne(Connection c, String queue, int max, long now) throws SQLException {
+        List<long[]> order = new ArrayList<>();
+        Map<Long, Delivery> byId = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages"
+                + " SET owner = ?, available_at = ?, deliveries = deliveries + 1 WHERE id IN (SELECT id FROM celeriac_messages"
+                + " WHERE queue = ? AND available_at <= ? ORDER BY priority, id LIMIT ?" + db.lockSkipLocked() + ")"
+                + " RETURNING id, queue, deliveries, payload, priority" + db.leaseCommit())) {
+            ps.setString(1, owner);
+            ps.setLong(2, now + lease.toMillis());
+            ps.setString(3, queue);
+            ps.setLong(4, now);
+            ps.setInt(5, max);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long id = rs.getLong(1);
+                    order.add(new long[] {rs.getLong(5), id});
+                    byId.put(id, new Delivery(rs.getString(2), rs.getString(4), Long.toString(id), rs.getInt(3)));
+                }
+            }
+        }
+        order.sort(Comparator.<long[]>comparingLong(o -> o[0]).thenComparingLong(o -> o[1])); // RETURNING has no order
+        List<Delivery> out = new ArrayList<>(order.size());
+        order.forEach(o -> out.add(byId.get(o[1])));
+        return out;
+    }
+
+    /** {@code " = ANY(?)"} where the database takes arrays (one prepared statement for any count), else {@code " IN (?, …)"}. */
+    static String idIn(SqlDatabase db, int n) {
+        return db.arrays() ? " = ANY(?)" : " IN (" + marks(n) + ")";
+    }
+
+    /** Binds {@code ids} from parameter {@code first} on, for {@link #idIn}. */
+    static void bindIds(Connection c, SqlDatabase db, PreparedStatement ps, int first, long[] ids) throws SQLException {
+        if (db.arrays()) {
+            Long[] boxed = java.util.Arrays.stream(ids).boxed().toArray(Long[]::new);
+            ps.setArray(first, c.createArrayOf("bigint", boxed));
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_messages WHERE id = ?")) {
-            for (long id : deliveries.stream().mapToLong(d -> Long.parseLong(d.tag())).sorted().toArray()) { // in id order: see keepAlive
-                ps.setLong(1, id);
-                ps.addBatch();
-            }
-            ps.executeBatch();
+        for (int i = 0; i < ids.length; i++) {
+            ps.setLong(first + i, ids[i]);
         }
     }
 
@@ -242,9 +363,9 @@ final class SqlBroker implements Broker {
     }
 
     @Override
-    public void keepAlive(String node, String heartbeatJson) {
+    public void renew() {
         long now = now();
-        run("keep-alive", () -> db.write(c -> {
+        run("renew leases", () -> db.write(c -> {
             // Only live leases are renewed: a lapsed one may already be another consumer's.
             // Rows are locked in id order (as acks delete them), so a renewal and an ack of the same
             // consumer on two connections cannot deadlock.
@@ -255,77 +376,8 @@ final class SqlBroker implements Broker {
                 ps.setLong(3, now);
                 ps.executeUpdate();
             }
-            if (heartbeatJson == null) {
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_nodes WHERE node = ?")) {
-                    ps.setString(1, node);
-                    ps.executeUpdate();
-                }
-            } else {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_nodes (node, beat, at) VALUES (?, ?, ?)"
-                        + " ON CONFLICT (node) DO UPDATE SET beat = excluded.beat, at = excluded.at")) {
-                    ps.setString(1, node);
-                    ps.setString(2, heartbeatJson);
-                    ps.setLong(3, now);
-                    ps.executeUpdate();
-                }
-            }
             return null;
         }, false));
-    }
-
-    @Override
-    public Map<String, NodeBeat> nodes() {
-        return run("read node heartbeats", () -> db.read(c -> {
-            Map<String, NodeBeat> out = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT node, beat, at FROM celeriac_nodes");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), new NodeBeat(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3))));
-                }
-            }
-            return out;
-        }));
-    }
-
-    @Override
-    public void revoke(String taskId, boolean terminate, Instant expires) {
-        long now = now();
-        run("revoke task " + taskId, () -> db.write(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO celeriac_revoked (task_id, terminate, at, expires_at)"
-                    + " VALUES (?, ?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET terminate ="
-                    + " CASE WHEN celeriac_revoked.terminate > excluded.terminate THEN celeriac_revoked.terminate ELSE excluded.terminate END,"
-                    + " at = excluded.at, expires_at = excluded.expires_at")) {
-                ps.setString(1, taskId);
-                ps.setInt(2, terminate ? 1 : 0);
-                ps.setLong(3, now);
-                ps.setLong(4, expires.toEpochMilli());
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_revoked WHERE expires_at <= ?")) {
-                ps.setLong(1, now);
-                ps.executeUpdate();
-            }
-            return null;
-        }, false));
-    }
-
-    @Override
-    public List<Revocation> revocations(Instant since) {
-        long now = now();
-        return run("read revocations", () -> db.read(c -> {
-            List<Revocation> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT task_id, terminate, at FROM celeriac_revoked"
-                    + " WHERE at >= ? AND expires_at > ? ORDER BY at")) {
-                ps.setLong(1, since.toEpochMilli());
-                ps.setLong(2, now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Revocation(rs.getString(1), rs.getInt(2) != 0, Instant.ofEpochMilli(rs.getLong(3))));
-                    }
-                }
-            }
-            return out;
-        }));
     }
 
     @Override
@@ -377,7 +429,7 @@ final class SqlBroker implements Broker {
         }));
     }
 
-    /** A claim or renewal at t holds until t + broker_recovery_timeout (keepAlive renews only leases that have not lapsed). */
+    /** A claim or renewal at t holds until t + broker_recovery_timeout (renew renews only leases that have not lapsed). */
     @Override
     public Duration lease() {
         return lease;

@@ -2,6 +2,7 @@ package io.celeriac.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -70,6 +71,29 @@ abstract class SqlDatabase {
      */
     abstract <T> T write(Work<T> work, boolean wake) throws SQLException;
 
+    /**
+     * Runs {@code work}, a single writing statement, as cheaply as the database can while still
+     * atomically: by default in a {@link #write} transaction; on a server, in autocommit.
+     */
+    <T> T writeOne(Work<T> work, boolean wake) throws SQLException {
+        return write(work, wake);
+    }
+
+    /**
+     * What a claim's {@code RETURNING} list ends with to let its commit skip waiting for the disk
+     * (nothing where there is no such choice). A claim is only a lease: lost in a server crash, the
+     * message is simply deliverable again, as after a lapsed lease; the settlement that follows is
+     * committed durably, and its WAL flush makes the claim durable too.
+     */
+    String leaseCommit() {
+        return "";
+    }
+
+    /** True when {@code = ANY(?)} takes an SQL array of ids (one prepared statement for any count). */
+    boolean arrays() {
+        return false;
+    }
+
     /** Runs {@code work} on a pooled connection outside any explicit transaction. */
     <T> T read(Work<T> work) throws SQLException {
         Connection c = borrow();
@@ -95,6 +119,31 @@ abstract class SqlDatabase {
 
     /** What follows a SELECT to lock its rows until the transaction ends (empty where writes are serial). */
     abstract String lockRows();
+
+    /** The column type of text compared byte by byte (code point order), as keyset cursors need; SQLite's TEXT is so. */
+    String bytewiseText() {
+        return "TEXT";
+    }
+
+    /**
+     * Holds off other processes that would make the same tables until this transaction ends
+     * (nothing where writes are serial already, as on SQLite).
+     */
+    void lockSchema(Statement s, String name) throws SQLException {
+    }
+
+    /**
+     * Locks {@code keys} (under {@code space}) until this transaction ends, in one order for every
+     * writer, so that a read-merge-write of rows that may not exist yet is not interleaved with
+     * another (nothing where writes are serial already, as on SQLite).
+     */
+    void lockKeys(Connection c, String space, java.util.List<String> keys) throws SQLException {
+    }
+
+    /** {@code s} as this database can keep it in a TEXT column (PostgreSQL's text holds no NUL character). */
+    String storable(String s) {
+        return s;
+    }
 
     /** Wakes this JVM's waiters. */
     final void signal() {

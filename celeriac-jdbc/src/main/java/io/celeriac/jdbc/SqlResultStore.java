@@ -68,7 +68,7 @@ final class SqlResultStore implements ResultStore {
         }
         boolean same = broker instanceof SqlBroker sb && sb.database() == db;
         Settle.Elsewhere later = new Settle.Elsewhere();
-        // In delivery-id order (the rows are deleted, and so locked, in that order, as keepAlive locks
+        // In delivery-id order (the rows are deleted, and so locked, in that order, as renew locks
         // them), then task-id order for results without a delivery: two transactions never take the
         // same rows in opposite orders. The sort is stable: a settlement's own order is kept.
         List<Settlement> ordered = batch.stream().sorted(java.util.Comparator
@@ -78,13 +78,23 @@ final class SqlResultStore implements ResultStore {
         boolean wake = batch.stream().anyMatch(st -> !st.effects().results().isEmpty() || !st.effects().publications().isEmpty()
                 || !st.chordParts().isEmpty());
         try {
+            if (same && now < nextSweep.get() && SqlPlainSettle.applies(db, ordered)) {
+                db.writeOne(c -> {
+                    SqlPlainSettle.run(c, db, ordered, now, now + expires.toMillis());
+                    return null;
+                }, wake);
+                return;
+            }
             db.write(c -> {
                 later.clear();
-                Settle.Tx tx = new SqlTx(c, now, same, later);
-                try {
+                // every delivery of the batch claimed (deleted) by one statement, the results stored by one batch
+                java.util.Set<Long> live = same ? SqlBroker.deleteReturning(c, db, ordered.stream()
+                        .filter(Settlement::acksDelivery).mapToLong(st -> Long.parseLong(st.delivery().tag())).toArray()) : null;
+                try (SqlTx tx = new SqlTx(c, now, live, later)) {
                     for (Settlement st : ordered) {
                         Settle.apply(tx, st);
                     }
+                    tx.flush();
                 } catch (Unchecked u) {
                     throw (SQLException) u.getCause(); // a deadlock is retried by the database, the rest reported
                 }
@@ -99,48 +109,73 @@ final class SqlResultStore implements ResultStore {
     }
 
     /** The steps of {@link Settle} inside one SQL transaction. */
-    private final class SqlTx implements Settle.Tx {
+    private final class SqlTx implements Settle.Tx, AutoCloseable {
         private final Connection c;
         private final long now;
         private final boolean same;
+        private final java.util.Set<Long> live;
         private final Settle.Elsewhere later;
+        private PreparedStatement stores; // results batched, sent by flush
+        private final List<Publication> publications = new ArrayList<>(); // messages, sent by flush
+        private int batched;
 
-        SqlTx(Connection c, long now, boolean same, Settle.Elsewhere later) {
+        /** {@code live}: the batch's deliveries that were still there when deleted, or null when the broker is elsewhere. */
+        SqlTx(Connection c, long now, java.util.Set<Long> live, Settle.Elsewhere later) {
             this.c = c;
             this.now = now;
-            this.same = same;
+            this.same = live != null;
+            this.live = live;
             this.later = later;
         }
 
         @Override
         public boolean claim(Delivery d) {
-            if (!same) {
-                return true;
-            }
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM celeriac_messages WHERE id = ?")) {
-                ps.setLong(1, Long.parseLong(d.tag()));
-                return ps.executeUpdate() > 0;
+            return !same || live.remove(Long.parseLong(d.tag())); // a second settlement of one delivery finds it gone
+        }
+
+        @Override
+        public void store(TaskResult r) {
+            // A stored SUCCESS is final (a duplicate run must not overwrite it), and a state that is not
+            // ready (STARTED, RETRY, progress) never replaces a ready one, unless that expired.
+            try {
+                if (stores == null) {
+                    // a ready state replaces anything but SUCCESS; a pending one only a pending one
+                    stores = c.prepareStatement("INSERT INTO celeriac_results (task_id, status, meta, expires_at) VALUES (?, ?, ?, ?)"
+                            + " ON CONFLICT (task_id) DO UPDATE SET status = excluded.status, meta = excluded.meta,"
+                            + " expires_at = excluded.expires_at"
+                            + " WHERE (celeriac_results.status <> 'SUCCESS'"
+                            + " AND (? = 1 OR celeriac_results.status NOT IN ('FAILURE', 'REVOKED')))"
+                            + " OR celeriac_results.expires_at <= ?");
+                }
+                stores.setString(1, r.taskId());
+                stores.setString(2, r.state().name());
+                stores.setString(3, r.toJson());
+                stores.setLong(4, now + expires.toMillis());
+                stores.setInt(5, r.state().ready() ? 1 : 0);
+                stores.setLong(6, now);
+                stores.addBatch();
+                batched++;
             } catch (SQLException e) {
                 throw new Unchecked(e);
             }
         }
 
+        /** Sends the batched messages, then the results (in the order stored: a later state of one task after an earlier). */
+        void flush() throws SQLException {
+            if (!publications.isEmpty()) {
+                SqlBroker.insertAll(c, db, publications, now);
+                publications.clear();
+            }
+            if (batched > 0) {
+                stores.executeBatch();
+                batched = 0;
+            }
+        }
+
         @Override
-        public void store(TaskResult r) {
-            // A stored SUCCESS is final (a duplicate run must not overwrite it) unless it expired.
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO celeriac_results (task_id, status, meta, expires_at) VALUES (?, ?, ?, ?)"
-                            + " ON CONFLICT (task_id) DO UPDATE SET status = excluded.status, meta = excluded.meta,"
-                            + " expires_at = excluded.expires_at"
-                            + " WHERE celeriac_results.status <> 'SUCCESS' OR celeriac_results.expires_at <= ?")) {
-                ps.setString(1, r.taskId());
-                ps.setString(2, r.state().name());
-                ps.setString(3, r.toJson());
-                ps.setLong(4, now + expires.toMillis());
-                ps.setLong(5, now);
-                ps.executeUpdate();
-            } catch (SQLException e) {
-                throw new Unchecked(e);
+        public void close() throws SQLException {
+            if (stores != null) {
+                stores.close();
             }
         }
 
@@ -150,11 +185,7 @@ final class SqlResultStore implements ResultStore {
                 later.publish(p);
                 return;
             }
-            try {
-                SqlBroker.insert(c, p.queue(), p.message(), now);
-            } catch (SQLException e) {
-                throw new Unchecked(e);
-            }
+            publications.add(p); // sent by flush, all in one statement
         }
 
         @Override

@@ -12,10 +12,13 @@ import java.util.regex.Pattern;
  * The programs' output, to files under {@code log_dir} (the seed's separate worker and beat logs):
  * everything to {@code NAME.log}, and warnings and errors (with the stack-trace lines that follow
  * them) also to {@code NAME_error.log}. Lines of a program with several processes go to the same
- * files. The level is read from Celeriac's log line prefix, {@code [date time: LEVEL/thread]}.
+ * files. The level is read from Celeriac's log line prefix, {@code [date time: LEVEL/thread]}, or
+ * from the start of its JSON line ({@code log_format: json}: {@code {"timestamp":"…","level":"LEVEL",…}},
+ * one line with its stack trace inside).
  */
 public final class ProgramLogs implements Launcher.LineSink, AutoCloseable {
     private static final Pattern LOG_LINE = Pattern.compile("^\\[\\d{4}-\\d\\d-\\d\\d [0-9:,]+: (\\w+)\\s*/");
+    private static final Pattern JSON_LINE = Pattern.compile("^\\{\"timestamp\":\"[^\"]*\",\"level\":\"(\\w+)\"");
     /** Output that is not a log line but reads as trouble: a JVM that could not start, an uncaught exception. */
     private static final Pattern TROUBLE = Pattern.compile("(?i)(exception|error|fatal|caused by|could not|cannot)");
 
@@ -50,7 +53,7 @@ public final class ProgramLogs implements Launcher.LineSink, AutoCloseable {
             return;
         }
         log.write(line);
-        var m = LOG_LINE.matcher(line);
+        var m = line.startsWith("{") ? JSON_LINE.matcher(line) : LOG_LINE.matcher(line);
         boolean error;
         synchronized (inError) {
             if (m.find()) {

@@ -8,7 +8,7 @@ import java.util.Map;
  * One program the manager supervises: how to start it, how many copies, and supervisord's
  * start/stop tunables.
  *
- * @param kind "worker", "beat" or "command" (shown in status, and how the command was made)
+ * @param kind "worker", "beat", "dashboard" or "command" (shown in status, and how the command was made)
  */
 public record ProgramSpec(String name, String kind, List<String> command, int count, Map<String, String> environment,
                           Duration startsecs, int startretries, Duration stopwaitsecs) {

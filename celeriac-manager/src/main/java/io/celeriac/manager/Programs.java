@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads {@code programs} into {@link ProgramSpec}s. Without it: one worker and one beat. In a
+ * Reads {@code programs} into {@link ProgramSpec}s. Without it: one worker and one beat, and the
+ * dashboard when {@code dashboard_enabled} (kind {@code dashboard}: {@code celeriac dashboard}). In a
  * command, {@code %(process_name)s} becomes the process's name (worker, or worker-2 of several), as
  * in supervisord; a worker's node name is its process name at this host.
  *
@@ -42,6 +43,9 @@ public final class Programs {
             raw = new LinkedHashMap<>();
             raw.put("worker", Map.of("kind", "worker"));
             raw.put("beat", Map.of("kind", "beat"));
+            if (c.get(Settings.DASHBOARD_ENABLED)) {
+                raw.put("dashboard", Map.of("kind", "dashboard"));
+            }
         }
         List<ProgramSpec> out = new ArrayList<>();
         for (Map.Entry<String, Object> e : raw.entrySet()) {
@@ -66,7 +70,7 @@ public final class Programs {
         String kind = m.get("kind") == null ? null : String.valueOf(m.get("kind"));
         Object command = m.get("command");
         if (kind == null && command == null) {
-            throw bad(name, "has no command (give kind: worker or beat, or command: [program, args…])");
+            throw bad(name, "has no command (give kind: worker, beat or dashboard, or command: [program, args…])");
         }
         if (kind != null && command != null) {
             throw bad(name, "give kind or command, not both");
@@ -98,13 +102,20 @@ public final class Programs {
             cmd.addAll(celeriac);
             cmd.addAll(List.of("beat", "-n", PROCESS_NAME));
             cmd.addAll(passThrough);
+        } else if (kind.equals("dashboard")) {
+            cmd.addAll(celeriac);
+            cmd.add("dashboard");
+            cmd.addAll(passThrough);
         } else {
-            throw bad(name, "kind must be worker or beat, not '" + kind + "' (or give a command)");
+            throw bad(name, "kind must be worker, beat or dashboard, not '" + kind + "' (or give a command)");
         }
         if (!kind.equals("worker") && (m.get("queues") != null || m.get("concurrency") != null || m.get("pool") != null)) {
             throw bad(name, "queues, concurrency and pool apply to kind: worker only");
         }
         int count = m.get("count") == null ? 1 : ValueType.integer(1, 1000).parse(field(name, "count"), m.get("count"));
+        if (kind.equals("dashboard") && count != 1) {
+            throw bad(name, "a dashboard listens on one port: count must be 1");
+        }
         Map<String, String> env = new LinkedHashMap<>();
         if (m.get("environment") != null) {
             if (!(m.get("environment") instanceof Map<?, ?> em)) {

@@ -27,9 +27,14 @@ class ProgramsAndLogsTest {
     }
 
     @Test
-    void withoutProgramsTheManagerRunsOneWorkerAndOneBeat() {
+    void withoutProgramsTheManagerRunsOneWorkerOneBeatAndTheDashboard() {
         List<ProgramSpec> p = Programs.parse(Config.defaults(), CELERIAC, List.of());
-        assertThat(p).extracting(ProgramSpec::name).containsExactly("worker", "beat");
+        assertThat(p).extracting(ProgramSpec::name).containsExactly("worker", "beat", "dashboard");
+        assertThat(p.get(2).command()).endsWith("io.celeriac.cli.Main", "dashboard");
+        assertThat(Programs.parse(Config.builder().set(Settings.DASHBOARD_ENABLED, false).build(), CELERIAC, List.of()))
+                .extracting(ProgramSpec::name).containsExactly("worker", "beat");
+        assertThatThrownBy(() -> parse(Map.of("d", Map.of("kind", "dashboard", "count", 2))))
+                .hasMessageContaining("program 'd': a dashboard listens on one port: count must be 1");
         assertThat(p.get(0).command()).containsSubsequence("io.celeriac.cli.Main", "worker", "-n", "%(process_name)s");
         assertThat(p.get(0).stopwaitsecs()).isEqualTo(Duration.ofSeconds(60));
     }
@@ -49,7 +54,7 @@ class ProgramsAndLogsTest {
         assertThatThrownBy(() -> parse(Map.of("scraper", Map.of("count", 2))))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("program 'scraper': has no command");
         assertThatThrownBy(() -> parse(Map.of("x", Map.of("kind", "flower"))))
-                .hasMessageContaining("program 'x': kind must be worker or beat, not 'flower'");
+                .hasMessageContaining("program 'x': kind must be worker, beat or dashboard, not 'flower'");
         assertThatThrownBy(() -> parse(Map.of("x", Map.of("kind", "beat", "queues", "a"))))
                 .hasMessageContaining("program 'x': queues, concurrency and pool apply to kind: worker only");
         assertThatThrownBy(() -> parse(Map.of("x", Map.of("command", "run", "comand", "y"))))
@@ -95,5 +100,22 @@ class ProgramsAndLogsTest {
                 "\tat io.example.Tasks.fail(Tasks.java:10)",
                 "[2026-01-01 10:00:03,000: WARN /main] worker: broker reachable again",
                 "Error: Could not find or load main class x");
+    }
+
+    @Test
+    void jsonLinesGoToTheErrorLogByTheirLevelField() throws Exception {
+        ProgramSpec worker = new ProgramSpec("worker", "worker", List.of("x"), 1, Map.of(), Duration.ZERO, 0, Duration.ZERO);
+        String info = "{\"timestamp\":\"2026-01-01T10:00:00.000Z\",\"level\":\"INFO\",\"logger\":\"celeriac.worker\","
+                + "\"thread\":\"main\",\"message\":\"no error here: Task add[2] succeeded\"}";
+        String error = "{\"timestamp\":\"2026-01-01T10:00:01.000+01:00\",\"level\":\"ERROR\",\"logger\":\"celeriac.worker\","
+                + "\"thread\":\"slot-1\",\"message\":\"Task fail[1] raised unexpected\",\"exception\":\"java.lang.X\\n\\tat a.b\"}";
+        String warn = "{\"timestamp\":\"2026-01-01T10:00:02.000Z\",\"level\":\"WARN\",\"logger\":\"celeriac\",\"thread\":\"main\",\"message\":\"m\"}";
+        try (ProgramLogs logs = new ProgramLogs(dir, List.of(worker), 1 << 20, 1)) {
+            logs.line("worker", info);
+            logs.line("worker", error);
+            logs.line("worker", warn);
+        }
+        assertThat(Files.readAllLines(dir.resolve("worker.log"))).containsExactly(info, error, warn);
+        assertThat(Files.readAllLines(dir.resolve("worker_error.log"))).containsExactly(error, warn);
     }
 }

@@ -3,8 +3,6 @@ package io.celeriac.redis;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Delivery;
-import io.celeriac.spi.NodeBeat;
-import io.celeriac.spi.Revocation;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,7 +61,7 @@ final class RedisBroker implements Broker {
     private volatile boolean listening;
     private final RedisControl control;
     private final RedisEvents events;
-    /** The server's run id when this instance last recorded its node's heartbeat; null before the first. */
+    /** The server's run id at this instance's last renewal; null before the first. */
     private volatile String recordedUnder;
     private volatile DataLoss dataLoss;
 
@@ -219,22 +217,29 @@ final class RedisBroker implements Broker {
         return lease;
     }
 
+    /** This consumer's own marker, written at each renewal: gone after a restart means the data went with it. */
+    private String marker() {
+        return "celeriac.consumer." + consumerId;
+    }
+
+    /** How long a marker outlives its last renewal (a consumer that died leaves nothing for long). */
+    private static final long MARKER_TTL_MS = Duration.ofDays(1).toMillis();
+
     /**
      * Renews the leases of what this instance holds (kombu's {@code unacked_index} scores, lease end
-     * less the visibility timeout) and its presence as a consumer of its queues, and records the
-     * heartbeat. Going offline (a null heartbeat) leaves the queues: one left with no live Celeriac
-     * consumer gets its parked messages back on its list, for Python workers.
+     * less the visibility timeout) and its presence as a consumer of its queues; sees a restart of
+     * the server that lost its data (a new run id, and this consumer's marker gone).
      */
     @Override
-    public void keepAlive(String node, String heartbeatJson) {
+    public void renew() {
         long now = clock.millis();
         long deadline = now + lease.toMillis();
-        redis.call("keep-alive", c -> {
-            String runId = heartbeatJson == null ? null : runId(c);
+        redis.call("renew leases", c -> {
+            String runId = runId(c);
             if (runId != null && recordedUnder != null && !runId.equals(recordedUnder) && dataLoss == null
-                    && !c.hexists("celeriac.nodes", node)) {
-                // another server process, and the heartbeat this instance recorded on the last one is gone:
-                // it restarted without its data (a restart that persists keeps the record)
+                    && !c.exists(marker())) {
+                // another server process, and the marker this instance wrote on the last one is gone:
+                // it restarted without its data (a restart that persists keeps the marker)
                 lost(c, recordedUnder, runId);
             }
             if (!held.isEmpty()) {
@@ -243,25 +248,34 @@ final class RedisBroker implements Broker {
                 held.forEach(t -> scores.put(t, score));
                 c.zadd("unacked_index", scores, ZAddParams.zAddParams().xx());
             }
-            if (heartbeatJson == null) {
-                c.hdel("celeriac.nodes", node);
-                if (!consumed.isEmpty()) {
-                    List<String> args = new ArrayList<>();
-                    args.add(Long.toString(now));
-                    args.add(consumerId);
-                    args.addAll(consumed);
-                    Object n = redis.script("leave", List.of(), args);
-                    if (n instanceof Number num && num.longValue() > 0) {
-                        org.slf4j.LoggerFactory.getLogger("celeriac.redis").info(
-                                "{} parked message(s) handed back to their queues: no Celeriac worker consumes them now", num);
-                    }
+            for (String q : consumed) {
+                c.zadd("celeriac.consumers." + q, deadline, consumerId);
+            }
+            c.psetex(marker(), MARKER_TTL_MS, Long.toString(now));
+            recordedUnder = runId;
+            return null;
+        });
+    }
+
+    /**
+     * Leaves the queues this instance consumed: one left with no live Celeriac consumer gets its
+     * parked messages back on its list, for Python workers.
+     */
+    @Override
+    public void leave() {
+        long now = clock.millis();
+        redis.call("leave queues", c -> {
+            c.del(marker());
+            if (!consumed.isEmpty()) {
+                List<String> args = new ArrayList<>();
+                args.add(Long.toString(now));
+                args.add(consumerId);
+                args.addAll(consumed);
+                Object n = redis.script("leave", List.of(), args);
+                if (n instanceof Number num && num.longValue() > 0) {
+                    org.slf4j.LoggerFactory.getLogger("celeriac.redis").info(
+                            "{} parked message(s) handed back to their queues: no Celeriac worker consumes them now", num);
                 }
-            } else {
-                c.hset("celeriac.nodes", node, now + "\n" + heartbeatJson);
-                for (String q : consumed) {
-                    c.zadd("celeriac.consumers." + q, deadline, consumerId);
-                }
-                recordedUnder = runId;
             }
             return null;
         });
@@ -310,54 +324,6 @@ final class RedisBroker implements Broker {
     @Override
     public DataLoss dataLoss() {
         return dataLoss;
-    }
-
-    @Override
-    public Map<String, NodeBeat> nodes() {
-        Map<String, String> raw = redis.call("read node heartbeats", c -> c.hgetAll("celeriac.nodes"));
-        Map<String, NodeBeat> out = new HashMap<>();
-        raw.forEach((node, v) -> {
-            int nl = v.indexOf('\n');
-            if (nl > 0) {
-                out.put(node, new NodeBeat(node, v.substring(nl + 1), Instant.ofEpochMilli(Long.parseLong(v.substring(0, nl)))));
-            }
-        });
-        return out;
-    }
-
-    @Override
-    public void revoke(String taskId, boolean terminate, Instant expires) {
-        long now = clock.millis();
-        redis.call("revoke task " + taskId, c -> {
-            String old = c.hget("celeriac.revoked.info", taskId);
-            boolean t = terminate || (old != null && old.startsWith("1"));
-            c.hset("celeriac.revoked.info", taskId, (t ? "1" : "0") + "|" + expires.toEpochMilli());
-            c.zadd("celeriac.revoked", now, taskId);
-            return null;
-        });
-    }
-
-    @Override
-    public List<Revocation> revocations(Instant since) {
-        long now = clock.millis();
-        return redis.call("read revocations", c -> {
-            List<Revocation> out = new ArrayList<>();
-            var ids = c.zrangeByScoreWithScores("celeriac.revoked", since.toEpochMilli(), Double.POSITIVE_INFINITY);
-            for (var t : ids) {
-                String info = c.hget("celeriac.revoked.info", t.getElement());
-                if (info == null) {
-                    continue;
-                }
-                long until = Long.parseLong(info.substring(info.indexOf('|') + 1));
-                if (until <= now) {
-                    c.zrem("celeriac.revoked", t.getElement());
-                    c.hdel("celeriac.revoked.info", t.getElement());
-                    continue;
-                }
-                out.add(new Revocation(t.getElement(), info.startsWith("1"), Instant.ofEpochMilli((long) t.getScore())));
-            }
-            return out;
-        });
     }
 
     @Override
@@ -416,15 +382,15 @@ final class RedisBroker implements Broker {
         return true;
     }
 
-    /** Celery's celeryev exchange, shared with Python's tools. */
+    /** Celery's celeryev exchange, shared with Python's tools (needs no presence). */
     @Override
-    public io.celeriac.spi.EventChannel events() {
+    public io.celeriac.spi.EventChannel events(io.celeriac.spi.Coordination presence) {
         return events;
     }
 
-    /** Celery's pidbox, shared with Python workers and clients. */
+    /** Celery's pidbox, shared with Python workers and clients (needs no presence). */
     @Override
-    public io.celeriac.spi.ControlChannel control() {
+    public io.celeriac.spi.ControlChannel control(io.celeriac.spi.Coordination presence) {
         return control;
     }
 

@@ -107,7 +107,8 @@ final class RedisConnection {
     }
 
     /** The scripts that stand alone; every other one is loaded after lib.lua, the functions they share. */
-    private static final Set<String> STANDALONE = Set.of("lock", "unlock", "route_direct", "chord_part");
+    private static final Set<String> STANDALONE = Set.of("lock", "unlock", "route_direct", "chord_part",
+            "history_record", "history_find", "history_prune", "increment");
 
     private static String source(String name) {
         String body = resource(name);
@@ -319,7 +320,7 @@ final class RedisConnection {
             DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder().user(user).password(password).database(db).ssl(ssl)
                     .clientName("celeriac").connectionTimeoutMillis(5000).socketTimeoutMillis(10_000);
             if (ssl) {
-                b.sslSocketFactory(Tls.socketFactory(caCerts, verify));
+                b.sslSocketFactory(io.celeriac.config.TlsTrust.context(caCerts, verify).getSocketFactory());
                 if (verify) { // the server's certificate must name the host we asked for
                     javax.net.ssl.SSLParameters params = new javax.net.ssl.SSLParameters();
                     params.setEndpointIdentificationAlgorithm("HTTPS");

@@ -1,10 +1,10 @@
 package io.celeriac.redis;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.celeriac.protocol.Json;
 import io.celeriac.spi.ControlChannel;
+import io.celeriac.spi.Pidbox;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -36,8 +36,8 @@ import redis.clients.jedis.util.KeyValue;
  */
 final class RedisControl implements ControlChannel {
     private static final Logger log = LoggerFactory.getLogger("celeriac.control");
-    static final String EXCHANGE = "celery.pidbox";
-    static final String REPLY_EXCHANGE = "reply.celery.pidbox";
+    static final String EXCHANGE = Pidbox.EXCHANGE;
+    static final String REPLY_EXCHANGE = Pidbox.REPLY_EXCHANGE;
     private static final String SEP = "\u0006\u0016";
 
     private final RedisConnection redis;
@@ -90,29 +90,12 @@ final class RedisControl implements ControlChannel {
 
     @Override
     public void cast(String method, ObjectNode arguments, List<String> destination) {
-        ObjectNode body = request(method, arguments, destination, UUID.randomUUID().toString());
+        ObjectNode body = Pidbox.request(method, arguments, destination, UUID.randomUUID().toString());
         ObjectNode headers = Json.NODES.objectNode();
         headers.put("clock", clock.incrementAndGet());
         headers.put("expires", (System.currentTimeMillis() + CAST_EXPIRES_MS) / 1000.0);
         String message = envelope(body, headers, EXCHANGE, "", 2);
         redis.call("broadcast " + method, c -> c.publish(channel, message));
-    }
-
-    /** The body of a pidbox request (without reply_to: a cast). */
-    private static ObjectNode request(String method, ObjectNode arguments, List<String> destination, String ticket) {
-        ObjectNode body = Json.NODES.objectNode();
-        body.put("method", method);
-        body.set("arguments", arguments == null ? Json.NODES.objectNode() : arguments);
-        if (destination == null || destination.isEmpty()) {
-            body.putNull("destination");
-        } else {
-            ArrayNode d = body.putArray("destination");
-            destination.forEach(d::add);
-        }
-        body.putNull("pattern");
-        body.putNull("matcher");
-        body.put("ticket", ticket);
-        return body;
     }
 
     @Override
@@ -122,7 +105,7 @@ final class RedisControl implements ControlChannel {
         String queue = oid + "." + REPLY_EXCHANGE;
         String binding = oid + SEP + SEP + queue;
         String ticket = UUID.randomUUID().toString();
-        ObjectNode body = request(method, arguments, destination, ticket);
+        ObjectNode body = Pidbox.request(method, arguments, destination, ticket);
         ObjectNode replyTo = body.putObject("reply_to");
         replyTo.put("exchange", REPLY_EXCHANGE);
         replyTo.put("routing_key", oid);
@@ -195,32 +178,11 @@ final class RedisControl implements ControlChannel {
         }
         JsonNode headers = req[0];
         JsonNode body = req[1];
-        double expires = headers.path("expires").asDouble(0);
-        if (expires > 0 && System.currentTimeMillis() / 1000.0 > expires) {
-            return; // its asker has given up
-        }
-        JsonNode destination = body.get("destination");
-        if (destination != null && destination.isArray() && !destination.isEmpty()) {
-            boolean mine = false;
-            for (JsonNode d : destination) {
-                mine |= node.equals(d.asText());
-            }
-            if (!mine) {
-                return;
-            }
-        }
-        JsonNode reply;
-        try {
-            reply = handler.apply(body.path("method").asText(), body.path("arguments"));
-        } catch (RuntimeException e) {
-            reply = Json.NODES.objectNode().put("error", e.toString());
+        ObjectNode out = Pidbox.answer(node, body, headers.path("expires").asDouble(0), handler);
+        if (out == null) {
+            return;
         }
         JsonNode replyTo = body.get("reply_to");
-        if (replyTo == null || !replyTo.isObject()) {
-            return; // a cast: no answer wanted
-        }
-        ObjectNode out = Json.NODES.objectNode();
-        out.set(node, reply);
         ObjectNode h = Json.NODES.objectNode();
         h.put("ticket", body.path("ticket").asText());
         h.put("clock", clock.incrementAndGet());

@@ -120,12 +120,17 @@ local function publish(q, b, due_ms, item, vis_ms)
   end
 end
 
--- Stores a result unless a SUCCESS is stored (a duplicate run cannot replace it), and PUBLISHes
--- it on the key's channel, which wakes waiting AsyncResult.get() calls (Celery's and Celeriac's).
+local READY = { SUCCESS = true, FAILURE = true, REVOKED = true }
+
+-- Stores a result unless a SUCCESS is stored (a duplicate run cannot replace it) or it is not ready
+-- (STARTED, RETRY, progress) and a ready one is stored, and PUBLISHes it on the key's channel, which
+-- wakes waiting AsyncResult.get() calls (Celery's and Celeriac's). "status" is the first field of
+-- both Celery's and Celeriac's result JSON.
 local function store(id, json, px)
   local k = 'celery-task-meta-' .. id
   local old = redis.call('GET', k)
-  if not (old and string.find(old, '"status": ?"SUCCESS"')) then
+  local was = old and string.match(old, '"status": ?"([^"]*)"')
+  if not (was == 'SUCCESS' or (READY[was] and not READY[string.match(json, '"status": ?"([^"]*)"')])) then
     redis.call('SET', k, json, 'PX', px)
     redis.call('PUBLISH', k, json)
   end

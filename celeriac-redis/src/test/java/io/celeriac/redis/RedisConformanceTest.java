@@ -5,7 +5,7 @@ import io.celeriac.config.Settings;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.Coordination;
 import io.celeriac.spi.ResultStore;
-import io.celeriac.testkit.BrokerConformanceTest;
+import io.celeriac.testkit.ConformanceKit;
 import io.celeriac.testkit.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The conformance kit against a real redis-server this test starts on a free port. */
-class RedisConformanceTest extends BrokerConformanceTest {
+class RedisConformanceTest extends ConformanceKit {
     @TempDir
     static Path dir;
     static RedisServer redis;

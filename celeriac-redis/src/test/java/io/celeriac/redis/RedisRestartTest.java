@@ -34,7 +34,7 @@ class RedisRestartTest {
     private static void keepAliveOnceUp(Broker b) {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().pollInterval(Duration.ofMillis(100))
                 .until(() -> {
-                    b.keepAlive("w@test", "{\"active\": 1}");
+                    b.renew();
                     return true;
                 });
     }
@@ -47,8 +47,8 @@ class RedisRestartTest {
             }
             List<Delivery> held = b.reserve(List.of("q"), 2, Duration.ofSeconds(5));
             assertThat(held).hasSize(2);
-            b.keepAlive("w@test", "{\"active\": 1}");
-            b.keepAlive("w@test", "{\"active\": 1}");
+            b.renew();
+            b.renew();
             assertThat(b.dataLoss()).as("no restart yet").isNull();
             redis.stop();
             redis.start();
@@ -58,7 +58,7 @@ class RedisRestartTest {
             assertThat(loss.message()).startsWith("Redis at " + redis.url() + " restarted with its data gone (run id ");
             assertThat(loss.tags()).containsExactlyInAnyOrderElementsOf(held.stream().map(Delivery::tag).toList());
             assertThat(b.size("q")).as("the waiting message went with the data").isZero();
-            b.keepAlive("w@test", "{\"active\": 1}");
+            b.renew();
             assertThat(b.dataLoss()).as("sticky").isSameAs(loss);
         }
     }
@@ -69,11 +69,11 @@ class RedisRestartTest {
             b.publish("q", new BrokerMessage("t1", "{\"n\": 1}", 0, null));
             b.publish("q", new BrokerMessage("t2", "{\"n\": 2}", 0, null));
             assertThat(b.reserve(List.of("q"), 1, Duration.ofSeconds(5))).hasSize(1);
-            b.keepAlive("w@test", "{\"active\": 1}");
+            b.renew();
             redis.stop(); // SIGTERM: the append-only file has everything
             redis.start();
             keepAliveOnceUp(b);
-            b.keepAlive("w@test", "{\"active\": 1}");
+            b.renew();
             assertThat(b.dataLoss()).isNull();
             assertThat(b.size("q")).isEqualTo(1);
         }

@@ -28,116 +28,19 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /**
- * The contract every broker and result store must meet, run against a real instance. A broker
- * module subclasses this once and supplies {@link #openBroker} and {@link #openResultStore}; every
- * test uses fresh queue names, so one store may serve all tests.
+ * The broker contract, run against a real instance: queue operations only (publish, reserve, ack,
+ * requeue, leases and their renewal, delayed delivery, purge, size, scheduled, payloads). A broker
+ * module subclasses this (or {@link ConformanceKit}, for a store that is also a result store and a
+ * coordination store) and supplies {@link #openBroker}; every test uses fresh queue names, so one
+ * store may serve all tests.
  */
-@Tag("integration")
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
-public abstract class BrokerConformanceTest {
+public abstract class BrokerConformanceTest extends ConformanceSupport {
 
-    /**
-     * A new consumer identity on the shared store, whose leases last {@code lease}. Two calls give
-     * two consumers that compete for the same queues.
-     */
-    protected abstract Broker openBroker(Duration lease);
-
-    /** A result store on the shared store whose results expire after {@code expires}. */
-    protected abstract ResultStore openResultStore(Duration expires);
-
-    /** Locks and records on the shared store. */
-    protected abstract Coordination openCoordination();
-
-    private static final Duration LONG_LEASE = Duration.ofMinutes(5);
-    private final List<AutoCloseable> opened = Collections.synchronizedList(new ArrayList<>());
-    private final String queue = "q-" + UUID.randomUUID();
-
-    private Broker broker(Duration lease) {
-        Broker b = openBroker(lease);
-        opened.add(b);
-        return b;
-    }
-
-    private Broker broker() {
-        return broker(LONG_LEASE);
-    }
-
-    private Coordination coordination() {
-        Coordination c = openCoordination();
-        opened.add(c);
-        return c;
-    }
-
-    private ResultStore results(Duration expires) {
-        ResultStore r = openResultStore(expires);
-        opened.add(r);
-        return r;
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (AutoCloseable c : opened) {
-            c.close();
-        }
-    }
-
-    private static BrokerMessage msg(String payload) {
-        return new BrokerMessage(payload, payload, 0, null);
-    }
-
-    private static BrokerMessage msg(String payload, int priority) {
-        return new BrokerMessage(payload, payload, priority, null);
-    }
-
-    private static List<String> payloads(List<Delivery> ds) {
-        return ds.stream().map(Delivery::payload).toList();
-    }
-
-    private static List<String> drain(Broker b, String queue, int batch) throws InterruptedException {
-        List<String> out = new ArrayList<>();
-        while (true) {
-            List<Delivery> ds = b.reserve(List.of(queue), batch, Duration.ZERO);
-            if (ds.isEmpty()) {
-                return out;
-            }
-            out.addAll(payloads(ds));
-            b.ack(ds);
-        }
-    }
-
-    // --- sizes ------------------------------------------------------------------------------------
-
-    /**
-     * A message with a 16 MiB argument (22 M characters of base64, past the 20 M characters Jackson
-     * reads in one string by default) goes through publish, reserve and decode whole, and a 21 M
-     * character result through settle, get and await: what a raised task_payload_max_bytes allows.
-     */
-    @Test
-    void carriesSixteenMebibyteMessagesAndTwentyOneMillionCharacterResults() throws Exception {
-        Broker b = broker();
-        ResultStore r = results(Duration.ofHours(1));
-        String arg = "m".repeat(16 * 1024 * 1024);
-        io.celeriac.protocol.TaskMessage m = io.celeriac.protocol.TaskMessage.builder("big")
-                .args(Json.NODES.arrayNode().add(arg)).queue(queue).build();
-        String payload = io.celeriac.protocol.MessageCodec.encode(m);
-        assertThat(payload.length()).isGreaterThan(20_000_000);
-        b.publish(queue, new BrokerMessage(m.id(), payload, 0, null));
-        List<Delivery> ds = b.reserve(List.of(queue), 1, Duration.ofSeconds(10));
-        assertThat(ds).hasSize(1);
-        io.celeriac.protocol.TaskMessage got = io.celeriac.protocol.MessageCodec.decode(ds.get(0).payload());
-        assertThat(got.args().get(0).asText()).isEqualTo(arg);
-        String value = "r".repeat(21_000_000);
-        r.settle(List.of(io.celeriac.spi.Settlement.ack(ds.get(0),
-                TaskResult.success(m.id(), Json.NODES.textNode(value), Instant.now()))), b);
-        assertThat(r.await(m.id(), Duration.ofSeconds(30)).orElseThrow().result().asText()).isEqualTo(value);
-        assertThat(r.get(m.id()).orElseThrow().result().asText()).hasSize(21_000_000);
-        assertThat(b.size(queue)).isZero();
+    /** A subclass supplies the broker. */
+    protected BrokerConformanceTest() {
     }
 
     // --- ordering --------------------------------------------------------------------------------
@@ -151,6 +54,25 @@ public abstract class BrokerConformanceTest {
             b.publish(queue, msg("m" + i));
         }
         assertThat(drain(b, queue, 7)).containsExactlyElementsOf(sent);
+    }
+
+    @Test
+    void publishAllStoresEveryMessageInOrderOnItsQueueAndEmptiesTheList() throws Exception {
+        Broker b = broker();
+        List<io.celeriac.spi.Publication> batch = new ArrayList<>();
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            sent.add("m" + i);
+            batch.add(new io.celeriac.spi.Publication(queue, msg("m" + i, 6)));
+        }
+        batch.add(new io.celeriac.spi.Publication(queue + "-other", msg("elsewhere")));
+        batch.add(new io.celeriac.spi.Publication(queue, msg("first", 0)));
+        b.publishAll(batch);
+        assertThat(batch).isEmpty();
+        List<String> expected = new ArrayList<>(List.of("first"));
+        expected.addAll(sent);
+        assertThat(drain(b, queue, 7)).containsExactlyElementsOf(expected);
+        assertThat(drain(b, queue + "-other", 7)).containsExactly("elsewhere");
     }
 
     @Test
@@ -228,14 +150,14 @@ public abstract class BrokerConformanceTest {
     }
 
     @Test
-    void keepAliveHoldsALeasePastItsTimeout() throws Exception {
+    void renewHoldsALeasePastItsTimeout() throws Exception {
         Broker holder = broker(Duration.ofMillis(800));
         Broker other = broker(Duration.ofMillis(800));
         holder.publish(queue, msg("long task"));
         Delivery d = holder.reserve(List.of(queue), 1, Duration.ZERO).get(0);
         long end = System.nanoTime() + Duration.ofMillis(2000).toNanos();
         while (System.nanoTime() < end) {
-            holder.keepAlive("holder@test", "{}");
+            holder.renew();
             assertThat(other.reserve(List.of(queue), 1, Duration.ofMillis(200))).isEmpty();
         }
         holder.ack(List.of(d));
@@ -400,224 +322,11 @@ public abstract class BrokerConformanceTest {
         assertThat(payloads(b.reserve(List.of(queueName), 1, Duration.ZERO))).containsExactly("x");
     }
 
-    // --- heartbeats ------------------------------------------------------------------------------
 
-    @Test
-    void nodesRecordHeartbeatsAndGoOffline() {
-        Broker b = broker();
-        String node = "w-" + UUID.randomUUID() + "@host";
-        b.keepAlive(node, "{\"active\": 1}");
-        assertThat(b.nodes()).containsKey(node);
-        assertThat(b.nodes().get(node).json()).isEqualTo("{\"active\": 1}");
-        b.keepAlive(node, "{\"active\": 2}");
-        assertThat(broker().nodes().get(node).json()).isEqualTo("{\"active\": 2}");
-        b.keepAlive(node, null);
-        assertThat(b.nodes()).doesNotContainKey(node);
-    }
-
-    // --- revocations -----------------------------------------------------------------------------
-
-    @Test
-    void revocationsAreSeenByOtherConsumersAndUpgradedToTerminate() {
-        Broker a = broker();
-        Broker b = broker();
-        Instant before = Instant.now().minusSeconds(1);
-        String id = "rev-" + UUID.randomUUID();
-        a.revoke(id, false, Instant.now().plusSeconds(3600));
-        assertThat(b.revocations(before)).filteredOn(r -> r.taskId().equals(id))
-                .singleElement().satisfies(r -> assertThat(r.terminate()).isFalse());
-        a.revoke(id, true, Instant.now().plusSeconds(3600));
-        a.revoke(id, false, Instant.now().plusSeconds(3600)); // never downgraded
-        assertThat(b.revocations(before)).filteredOn(r -> r.taskId().equals(id))
-                .singleElement().satisfies(r -> assertThat(r.terminate()).isTrue());
-        assertThat(b.revocations(Instant.now().plusSeconds(60))).noneMatch(r -> r.taskId().equals(id));
-    }
-
-    @Test
-    void anExpiredRevocationIsForgotten() throws Exception {
-        Broker a = broker();
-        String id = "rev-" + UUID.randomUUID();
-        a.revoke(id, false, Instant.now().plusMillis(300));
-        Thread.sleep(500);
-        assertThat(a.revocations(Instant.EPOCH)).noneMatch(r -> r.taskId().equals(id));
-    }
-
-    // --- coordination: locks, records, fenced publish ----------------------------------------------
-
-    @Test
-    void aLockHasOneHolderUntilItsLeaseRunsOut() throws Exception {
-        Coordination a = coordination();
-        Coordination b = coordination();
-        String lock = "lock-" + UUID.randomUUID();
-        assertThat(a.tryLock(lock, "a", Duration.ofMillis(700))).isTrue();
-        assertThat(b.tryLock(lock, "b", Duration.ofMillis(700))).isFalse();
-        assertThat(a.tryLock(lock, "a", Duration.ofMillis(700))).isTrue(); // renewed
-        assertThat(b.holder(lock)).contains("a");
-        b.unlock(lock, "b"); // not b's to release
-        assertThat(b.holder(lock)).contains("a");
-        Thread.sleep(900);
-        assertThat(b.holder(lock)).isEmpty();
-        assertThat(b.tryLock(lock, "b", Duration.ofSeconds(5))).isTrue();
-        assertThat(a.tryLock(lock, "a", Duration.ofSeconds(5))).isFalse();
-        b.unlock(lock, "b");
-        assertThat(a.tryLock(lock, "a", Duration.ofSeconds(5))).isTrue();
-    }
-
-    @Test
-    void ofManyContendersExactlyOneTakesALock() throws Exception {
-        String lock = "lock-" + UUID.randomUUID();
-        int n = 8;
-        ExecutorService ex = Executors.newFixedThreadPool(n);
-        CountDownLatch go = new CountDownLatch(1);
-        List<Future<Boolean>> won = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Coordination c = coordination();
-            String owner = "owner-" + i;
-            won.add(ex.submit(() -> {
-                go.await();
-                return c.tryLock(lock, owner, Duration.ofMinutes(1));
-            }));
-        }
-        go.countDown();
-        int winners = 0;
-        for (Future<Boolean> f : won) {
-            winners += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
-        }
-        ex.shutdown();
-        assertThat(winners).isEqualTo(1);
-    }
-
-    @Test
-    void recordsAreReadByKeyAndByPrefix() {
-        Coordination c = coordination();
-        String p = "rec_" + UUID.randomUUID() + ".";
-        c.put(p + "a", "1");
-        c.put(p + "b", "2 ünï");
-        c.put(p + "b", "3");
-        c.put("other_" + p, "x");
-        assertThat(coordination().get(p + "a")).contains("1");
-        assertThat(c.get(p + "zz")).isEmpty();
-        assertThat(c.getAll(p)).containsExactly(Map.entry(p + "a", "1"), Map.entry(p + "b", "3"));
-        assertThat(c.getAll("rec%")).isEmpty(); // a prefix, not a pattern
-    }
-
-    @Test
-    void onlyTheLockHolderPublishesAndRecordsTogether() throws Exception {
-        Coordination leader = coordination();
-        Coordination other = coordination();
-        Broker consumer = broker();
-        String lock = "lock-" + UUID.randomUUID();
-        String key = "last-" + UUID.randomUUID();
-        assertThat(leader.tryLock(lock, "leader", Duration.ofMinutes(1))).isTrue();
-        assertThat(other.publishIfHolder(lock, "other", queue, msg("from other"), key, "other")).isFalse();
-        assertThat(leader.publishIfHolder(lock, "leader", queue, msg("from leader"), key, "slot-1")).isTrue();
-        assertThat(leader.publishIfHolder(lock, "leader", queue, null, key, "slot-2")).isTrue(); // record only
-        assertThat(payloads(consumer.reserve(List.of(queue), 10, Duration.ZERO))).containsExactly("from leader");
-        assertThat(other.get(key)).contains("slot-2");
-    }
-
-    // --- results ---------------------------------------------------------------------------------
-
-    @Test
-    void resultsRoundTripInEveryState() {
-        ResultStore r = results(Duration.ofHours(1));
-        Instant at = Instant.parse("2026-11-24T13:20:44.815207Z");
-        String ok = UUID.randomUUID().toString();
-        String bad = UUID.randomUUID().toString();
-        String gone = UUID.randomUUID().toString();
-        r.store(TaskResult.success(ok, Json.toTree(Map.of("sum", 5, "text", "🥬")), at));
-        r.store(TaskResult.failure(bad, ExceptionInfo.of(new IllegalStateException("source down")), at));
-        r.store(TaskResult.revoked(gone, "expired", at));
-        TaskResult s = r.get(ok).orElseThrow();
-        assertThat(s.state()).isEqualTo(TaskState.SUCCESS);
-        assertThat(s.result().get("text").asText()).isEqualTo("🥬");
-        assertThat(s.dateDone()).isEqualTo(at);
-        TaskResult f = r.get(bad).orElseThrow();
-        assertThat(f.state()).isEqualTo(TaskState.FAILURE);
-        assertThat(f.exception().type()).isEqualTo("IllegalStateException");
-        assertThat(f.exception().traceback()).contains("source down");
-        assertThat(r.get(gone).orElseThrow().exception().message()).isEqualTo("expired");
-        assertThat(r.get(UUID.randomUUID().toString())).isEmpty();
-    }
-
-    @Test
-    void severalResultsStoredTogetherAreAllThereAndApplyInOrder() {
-        ResultStore r = results(Duration.ofHours(1));
-        List<TaskResult> batch = new ArrayList<>();
-        for (int i = 0; i < 50; i++) {
-            batch.add(TaskResult.success("batch-" + queue + "-" + i, Json.toTree(i), Instant.now()));
-        }
-        String twice = "batch-" + queue + "-twice";
-        batch.add(TaskResult.started(twice, 1, "w@h"));
-        batch.add(TaskResult.success(twice, Json.toTree("last"), Instant.now()));
-        r.storeAll(batch);
-        for (int i = 0; i < 50; i++) {
-            assertThat(r.get("batch-" + queue + "-" + i).orElseThrow().result().asInt()).isEqualTo(i);
-        }
-        assertThat(r.get(twice).orElseThrow().result().asText()).isEqualTo("last");
-    }
-
-    @Test
-    void aSuccessIsNeverOverwritten() {
-        ResultStore r = results(Duration.ofHours(1));
-        String id = UUID.randomUUID().toString();
-        r.store(TaskResult.started(id, 1, "w@h"));
-        r.store(TaskResult.success(id, Json.toTree(1), Instant.now()));
-        r.store(TaskResult.failure(id, ExceptionInfo.of(new RuntimeException("late duplicate")), Instant.now()));
-        assertThat(r.get(id).orElseThrow().state()).isEqualTo(TaskState.SUCCESS);
-    }
-
-    @Test
-    void awaitWakesWhenTheResultIsStored() throws Exception {
-        ResultStore waiter = results(Duration.ofHours(1));
-        ResultStore writer = results(Duration.ofHours(1));
-        String id = UUID.randomUUID().toString();
-        ExecutorService ex = Executors.newSingleThreadExecutor();
-        try {
-            long start = System.nanoTime();
-            Future<Optional<TaskResult>> got = ex.submit(() -> waiter.await(id, Duration.ofSeconds(10)));
-            Thread.sleep(100);
-            writer.store(TaskResult.started(id, 1, "w@h"));
-            Thread.sleep(100);
-            writer.store(TaskResult.success(id, Json.toTree("done"), Instant.now()));
-            assertThat(got.get(10, TimeUnit.SECONDS).orElseThrow().result().asText()).isEqualTo("done");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-        } finally {
-            ex.shutdownNow();
-        }
-    }
-
-    @Test
-    void awaitGivesTheLastStateSeenWhenTheTimeRunsOut() throws Exception {
-        ResultStore r = results(Duration.ofHours(1));
-        String id = UUID.randomUUID().toString();
-        assertThat(r.await(id, Duration.ofMillis(200))).isEmpty();
-        r.store(TaskResult.started(id, 1, "w@h"));
-        assertThat(r.await(id, Duration.ofMillis(200)).orElseThrow().state()).isEqualTo(TaskState.STARTED);
-    }
-
-    @Test
-    void resultsExpire() throws Exception {
-        ResultStore r = results(Duration.ofSeconds(1));
-        String id = UUID.randomUUID().toString();
-        r.store(TaskResult.success(id, Json.toTree(1), Instant.now()));
-        assertThat(r.get(id)).isPresent();
-        Thread.sleep(1500);
-        assertThat(r.get(id)).isEmpty();
-    }
-
-    @Test
-    void aForgottenResultIsGone() {
-        ResultStore r = results(Duration.ofHours(1));
-        String id = UUID.randomUUID().toString();
-        r.store(TaskResult.success(id, Json.toTree(1), Instant.now()));
-        r.forget(id);
-        assertThat(r.get(id)).isEmpty();
-    }
+    // --- describe --------------------------------------------------------------------------------
 
     @Test
     void describeNeverShowsAPassword() {
         assertThat(broker().describe()).doesNotContainPattern(":[^:@/]+@");
-        assertThat(Set.of(results(Duration.ofHours(1)).describe())).allSatisfy(d -> assertThat(d).doesNotContainPattern(":[^:@/]+@"));
     }
 }

@@ -40,13 +40,7 @@ public final class RedisServer implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Files.createDirectories(dir);
-        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                "-subj", "/CN=celeriac-test-ca");
-        openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-        Files.writeString(dir.resolve("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-        openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
-                "server.pem", "-days", "2", "-extfile", "ext.cnf");
+        TestCertificates.make(dir);
         RedisServer r = new RedisServer(dir, port, false);
         r.tls = true;
         r.process = new ProcessBuilder("redis-server", "--port", "0", "--tls-port", Integer.toString(port), "--bind", "127.0.0.1",
@@ -71,16 +65,6 @@ public final class RedisServer implements AutoCloseable {
     /** The PEM file of the CA that signed a TLS server's certificate. */
     public Path caCertificate() {
         return dir.resolve("ca.pem");
-    }
-
-    private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("openssl"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("openssl.out").toFile()).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("openssl " + String.join(" ", args) + " failed: " + Files.readString(dir.resolve("openssl.out")));
-        }
     }
 
     /** Starts a Redis Sentinel (redis-server --sentinel) watching {@code master} under {@code name}. */
@@ -157,6 +141,17 @@ public final class RedisServer implements AutoCloseable {
             process.destroy();
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** Empties every database of the server (FLUSHALL), e.g. between tests sharing one server. */
+    public void flushAll() throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write("FLUSHALL\r\n".getBytes());
+            byte[] b = new byte[5];
+            if (s.getInputStream().read(b) <= 0 || !new String(b).startsWith("+OK")) {
+                throw new IOException("FLUSHALL on port " + port + " failed: " + new String(b));
             }
         }
     }

@@ -9,7 +9,7 @@ import io.celeriac.spi.ResultStore;
 import java.time.Duration;
 
 /** The in-memory backend (memory://) meets the same contract as the real brokers. */
-class InMemoryConformanceTest extends BrokerConformanceTest {
+class InMemoryConformanceTest extends ConformanceKit {
     private final InMemoryBackend provider = new InMemoryBackend();
 
     @Override

@@ -2,7 +2,6 @@ package io.celeriac.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.celeriac.Apps;
 import io.celeriac.Celeriac;
 import io.celeriac.RetryPolicy;
 import io.celeriac.TaskDefinition;
@@ -20,13 +19,15 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The main loop of a process-pool child: load the app, then run one task at a time as the parent
- * asks, and answer with its outcome. The parent does everything else (broker, results, acks,
- * hard limits), so a child that dies loses nothing but the task it was running.
+ * The main loop of a process-pool child: load the app (an {@link AppGeneration}), then run one task
+ * at a time on its task thread as the parent asks, and answer with its outcome; on {@code recycle},
+ * drop the generation and load the app afresh. The parent does everything else (broker, results,
+ * acks, hard limits), so a child that dies loses nothing but the task it was running.
  */
 public final class ChildMain {
     private ChildMain() {
@@ -45,11 +46,11 @@ public final class ChildMain {
         }
         Thread.currentThread().setName("celeriac-child-" + init.path("index").asInt());
         Config config = settings(init.get("settings"));
-        TaskRegistry registry = Apps.load(config);
         WorkerOptions options = WorkerOptions.from(config);
-        Lazy app = new Lazy(config, registry);
-        HealthCheckTask.register(registry, app, options);
-        CeleryBuiltins.register(registry);
+        List<String> appEntries = appClassPath();
+        AppGeneration generation = AppGeneration.load(1, config, options, appEntries);
+        AppPreloader preloader = new AppPreloader(config, options, appEntries);
+        boolean reloads = !appEntries.isEmpty() && options.maxTasksPerChild() > 0;
 
         ObjectNode ready = Json.NODES.objectNode();
         ready.put("op", "ready");
@@ -58,25 +59,77 @@ public final class ChildMain {
 
         while (true) {
             ObjectNode frame = read(in);
-            if (frame == null || "exit".equals(frame.path("op").asText())) {
-                app.close();
+            String op = frame == null ? "exit" : frame.path("op").asText();
+            if ("exit".equals(op)) {
+                generation.close();
                 System.exit(0);
             }
-            TaskMessage m = MessageCodec.decode(frame.get("payload").asText());
-            Outcome outcome;
-            Optional<TaskDefinition> task = registry.find(m.task());
-            if (task.isEmpty()) { // the parent checks first; an app that differs between the two is a setup error
-                outcome = new Outcome.Failure(io.celeriac.protocol.ExceptionInfo.of("NotRegistered", "celery.exceptions", m.task()));
-            } else {
-                RequestContext ctx = new RequestContext(m, options.nodeName(), RetryPolicy.of(task.get().options(), config),
-                        Clock.systemUTC(), app).deliveries(frame.path("deliveries").asInt(1));
-                outcome = TaskRunner.run(task.get(), ctx, Duration.ofMillis(frame.path("soft_ms").asLong()));
-                if (outcome instanceof Outcome.Success s) { // a result over the limit is not sent to the parent at all
-                    outcome = withinLimit(m.task(), s, config.get(io.celeriac.config.Settings.TASK_PAYLOAD_MAX_BYTES));
-                }
+            if ("recycle".equals(op)) {
+                generation = recycle(generation, preloader, out);
+                continue;
             }
+            AppGeneration g = generation;
+            Outcome outcome = g.run(() -> run(frame, g, config, options, out));
             write(out, encode(outcome));
+            if (reloads) {
+                preloader.start(g.number + 1); // the next one loads while this one works (once per generation)
+            }
         }
+    }
+
+    /** The app's own class path entries, given by the parent when the app is recycled by class loader ({@link AppClassPath}). */
+    private static List<String> appClassPath() {
+        String p = System.getProperty(APP_CLASS_PATH, "");
+        return p.isEmpty() ? List.of() : List.of(p.split(java.io.File.pathSeparator));
+    }
+
+    /** The system property that carries {@link AppClassPath#app} to the child. */
+    static final String APP_CLASS_PATH = "celeriac.app_class_path";
+
+    /**
+     * Drops {@code old} (its loader, task thread, client) and takes the app loaded afresh (ahead, by
+     * the {@link AppPreloader}, or now); answers
+     * {@code recycled} with the new generation's number, the milliseconds it took and the threads
+     * the old app left running. An app that no longer loads ends the child (exit code 3, its error
+     * on stderr): the parent then starts a new JVM.
+     */
+    private static AppGeneration recycle(AppGeneration old, AppPreloader preloader, DataOutputStream out) throws InterruptedException {
+        long t0 = System.nanoTime();
+        old.close();
+        List<String> stray = old.strayThreads();
+        AppGeneration next;
+        try {
+            next = preloader.take(old.number + 1);
+        } catch (RuntimeException e) {
+            System.err.println("celeriac child (pid " + ProcessHandle.current().pid() + "): the app no longer loads: " + e.getMessage());
+            System.err.flush();
+            System.exit(3);
+            return old;
+        }
+        ObjectNode recycled = Json.NODES.objectNode();
+        recycled.put("op", "recycled");
+        recycled.put("generation", next.number);
+        recycled.put("ms", (System.nanoTime() - t0) / 1_000_000);
+        recycled.set("stray_threads", Json.MAPPER.valueToTree(stray));
+        write(out, recycled);
+        return next;
+    }
+
+    /** One task, on the generation's task thread. */
+    private static Outcome run(ObjectNode frame, AppGeneration g, Config config, WorkerOptions options, DataOutputStream out) {
+        TaskMessage m = MessageCodec.decode(frame.get("payload").asText());
+        Optional<TaskDefinition> task = g.registry.find(m.task());
+        if (task.isEmpty()) { // the parent checks first; an app that differs between the two is a setup error
+            return new Outcome.Failure(io.celeriac.protocol.ExceptionInfo.of("NotRegistered", "celery.exceptions", m.task()));
+        }
+        RequestContext ctx = new RequestContext(m, options.nodeName(), RetryPolicy.of(task.get().options(), config),
+                Clock.systemUTC(), g.client).deliveries(frame.path("deliveries").asInt(1))
+                .states(r -> write(out, stateFrame(r)), options.trackStarted(task.get(), m));
+        Outcome outcome = TaskRunner.run(task.get(), ctx, Duration.ofMillis(frame.path("soft_ms").asLong()));
+        if (outcome instanceof Outcome.Success s) { // a result over the limit is not sent to the parent at all
+            outcome = withinLimit(m.task(), s, config.get(io.celeriac.config.Settings.TASK_PAYLOAD_MAX_BYTES));
+        }
+        return outcome;
     }
 
     /** The parent's next frame; null at the end of the stream (the parent exited). */
@@ -91,7 +144,9 @@ public final class ChildMain {
 
     private static void write(DataOutputStream out, ObjectNode frame) {
         try {
-            Frames.write(out, frame);
+            synchronized (out) { // a task's own threads may report its state
+                Frames.write(out, frame);
+            }
         } catch (java.io.IOException e) { // "Broken pipe": the worker was killed
             parentGone(e);
         }
@@ -112,6 +167,24 @@ public final class ChildMain {
         String over = io.celeriac.protocol.PayloadLimit.resultOver(task, s.value(), limit);
         return over == null ? s : new Outcome.Failure(io.celeriac.protocol.ExceptionInfo.of("LimitExceeded", "kombu.exceptions",
                 "not stored: the " + over + "; return a reference to the data (a path, a URL, a key) or raise the limit"));
+    }
+
+    /** A state the task stored while it runs (STARTED, progress), for the parent to store. */
+    static ObjectNode stateFrame(io.celeriac.protocol.TaskResult r) {
+        ObjectNode o = Json.NODES.objectNode();
+        o.put("op", "state");
+        o.put("state", r.state().name());
+        o.set("meta", r.result());
+        return o;
+    }
+
+    /** The parent's view of a {@link #stateFrame}, for task {@code taskId}; null when {@code frame} is not one. */
+    static io.celeriac.protocol.TaskResult stateOf(String taskId, ObjectNode frame) {
+        if (!"state".equals(frame.path("op").asText())) {
+            return null;
+        }
+        return new io.celeriac.protocol.TaskResult(taskId, io.celeriac.TaskState.parse(frame.path("state").asText()),
+                frame.get("meta"), null, null, null);
     }
 
     static ObjectNode encode(Outcome outcome) {
@@ -205,7 +278,7 @@ public final class ChildMain {
         @Override
         public synchronized Celeriac get() {
             if (app == null) {
-                app = Celeriac.open(config, registry);
+                app = Celeriac.connect(config, registry); // as the parent worker's: never eager
             }
             return app;
         }

@@ -29,7 +29,10 @@ final class ChildProcess {
     private final DataOutputStream out;
     private final LinkedBlockingQueue<ObjectNode> replies = new LinkedBlockingQueue<>();
     private volatile boolean gone;
+    /** Tasks run in this JVM. */
     int tasksRun;
+    /** Tasks run since the app was last loaded afresh (see {@link AppGeneration}). */
+    int generationTasks;
 
     private ChildProcess(int index, Process process) {
         this.index = index;

@@ -2,14 +2,14 @@ package io.celeriac.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.celeriac.protocol.Json;
-import io.celeriac.spi.Broker;
+import io.celeriac.spi.ControlChannel;
 import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's end of the broker's control channel ({@link Broker#control()}): answers the
+ * The worker's end of the broker's control channel ({@link io.celeriac.spi.Broker#control}): answers the
  * requests addressed to this node with the methods the worker hands it ({@code ping} →
  * {@code {"ok": "pong"}}, {@code stats}, {@code active}, {@code reserved}, {@code registered},
  * {@code revoked}, {@code conf}), in Celery's reply shapes. An unknown method gets what Celery 5.2's
@@ -18,19 +18,19 @@ import org.slf4j.LoggerFactory;
 final class ControlServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("celeriac.worker");
 
-    private final Broker broker;
+    private final ControlChannel channel;
     private final String node;
     private final Map<String, Function<JsonNode, JsonNode>> methods;
     private AutoCloseable serving;
 
-    ControlServer(Broker broker, String node, Map<String, Function<JsonNode, JsonNode>> methods) {
-        this.broker = broker;
+    ControlServer(ControlChannel channel, String node, Map<String, Function<JsonNode, JsonNode>> methods) {
+        this.channel = channel;
         this.node = node;
         this.methods = methods;
     }
 
     void start() {
-        serving = broker.control().serve(node, this::handle);
+        serving = channel.serve(node, this::handle);
     }
 
     JsonNode handle(String method, JsonNode arguments) {

@@ -21,9 +21,12 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * parent → child  {"op":"init","settings":{…},"index":n}   once, first
  *                 {"op":"run","soft_ms":n} + payload: the envelope
+ *                 {"op":"recycle"}                          drop the app, load it afresh (worker_max_tasks_per_child)
  *                 {"op":"exit"}                             retire when idle
  * child → parent  {"op":"ready","pid":n}                    app loaded, waiting for work
+ *                 {"op":"state","state":"PROGRESS","meta":…}  0..n while it runs: STARTED, updateState
  *                 {"op":"success","value":…} | {"op":"failure","exc":{…}} | {"op":"retry","eta":"…","exc":{…}|null}
+ *                 {"op":"recycled","generation":n,"ms":n,"stray_threads":[…]}  the app loaded afresh
  * </pre>
  */
 final class Frames {

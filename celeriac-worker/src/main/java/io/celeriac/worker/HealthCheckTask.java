@@ -104,7 +104,7 @@ final class HealthCheckTask {
         ArrayNode out = Json.NODES.arrayNode();
         try {
             long now = System.currentTimeMillis();
-            for (NodeBeat b : app.broker().nodes().values()) {
+            for (NodeBeat b : app.coordination().nodes().values()) {
                 if (!b.isWorker() && !b.isBeat()) {
                     continue; // an event listener
                 }

@@ -21,6 +21,8 @@ final class Heartbeat implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
 
     private final Broker broker;
+    /** Where the heartbeat is recorded (presence). */
+    private final io.celeriac.spi.Coordination coordination;
     private final WorkerOptions options;
     private final WorkerStats stats;
     private final WorkerPool pool;
@@ -38,14 +40,19 @@ final class Heartbeat implements AutoCloseable {
     private final java.util.function.Supplier<List<io.celeriac.spi.Delivery>> buffered;
     /** The broker lost its data (see {@link Broker#dataLoss()}): in every heartbeat from then on, for health. Sticky. */
     private volatile ObjectNode dataLost;
+    /** Slots now (pool_grow, pool_shrink and autoscale change it). */
+    private final java.util.function.IntSupplier concurrency;
 
-    Heartbeat(Broker broker, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat,
+    Heartbeat(Broker broker, io.celeriac.spi.Coordination coordination, WorkerOptions options, WorkerStats stats, WorkerPool pool, List<String> registered, Runnable onBeat,
               java.util.function.Supplier<TaskEvents> events, Leases leases,
-              java.util.function.Supplier<List<io.celeriac.spi.Delivery>> buffered) {
+              java.util.function.Supplier<List<io.celeriac.spi.Delivery>> buffered,
+              java.util.function.IntSupplier concurrency) {
         this.buffered = buffered;
+        this.concurrency = concurrency;
         this.events = events;
         this.leases = leases;
         this.broker = broker;
+        this.coordination = coordination;
         this.options = options;
         this.stats = stats;
         this.pool = pool;
@@ -79,13 +86,13 @@ final class Heartbeat implements AutoCloseable {
             onBeat.run();
             ObjectNode beat = state(type); // one state per beat: recorded, and sent as the event
             long renewing = leases.now();
-            broker.keepAlive(options.nodeName(), Json.write(beat));
+            broker.renew();
             leases.renewed(renewing, leases.now());
             if (dataLost == null && broker.dataLoss() != null) {
                 dataLost(broker.dataLoss());
-                beat = state(type);
-                broker.keepAlive(options.nodeName(), Json.write(beat)); // health sees it now, not a beat later
+                beat = state(type); // health sees it in this beat
             }
+            coordination.keepAlive(options.nodeName(), Json.write(beat));
             events.get().send(beat);
             BrokerOutage.of(broker).ok("heartbeat");
         } catch (Throwable t) {
@@ -135,12 +142,14 @@ final class Heartbeat implements AutoCloseable {
         // Celeriac's own fields, for status and health:
         o.put("pool_description", pool.describe());
         o.set("pool_stats", Json.toTree(pool.stats()));
-        o.put("concurrency", options.concurrency());
+        o.put("concurrency", concurrency.getAsInt());
         o.set("queues", Json.toTree(options.queues()));
         o.set("registered", Json.toTree(registered));
         o.put("succeeded", stats.succeeded());
         o.put("failed", stats.failed());
         o.put("retried", stats.retried());
+        o.put("revoked", stats.revoked());
+        o.put("dead_lettered", stats.deadLettered());
         o.put("last_poll", stats.lastPollMillis() / 1000.0);
         o.put("last_task_done", stats.lastTaskDoneMillis() / 1000.0);
         if (dataLost != null) {
@@ -172,11 +181,16 @@ final class Heartbeat implements AutoCloseable {
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
             events.get().send(state("worker-offline"));
-            broker.keepAlive(options.nodeName(), null);
+            coordination.keepAlive(options.nodeName(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.warn("heartbeat: could not record going offline: {}", e.getMessage());
+        }
+        try {
+            broker.leave();
+        } catch (RuntimeException e) {
+            log.warn("heartbeat: could not leave the broker's queues: {}", e.getMessage());
         }
     }
 }

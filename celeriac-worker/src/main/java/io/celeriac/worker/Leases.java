@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The leases of the messages this worker reserved ahead and has not started, as far as the worker
  * can know them: a reservation that started at t holds until t + {@link Broker#lease()}; a
- * {@link Broker#keepAlive} that started at k and returned at r renews, to k + lease, every lease
+ * {@link Broker#renew} that started at k and returned at r renews, to k + lease, every lease
  * that still held at r. A worker that was paused longer than its lease (a GC pause, a frozen VM,
  * SIGSTOP) or could not renew (the broker did not answer) finds on resume messages whose lease may
  * have lapsed: another worker may have them already. Those are not run; they are dropped from the
@@ -62,7 +62,7 @@ final class Leases {
         }
     }
 
-    /** A keepAlive that started at {@code startedMs} succeeded at {@code endedMs}: the leases still held then are renewed. */
+    /** A renewal that started at {@code startedMs} succeeded at {@code endedMs}: the leases still held then are renewed. */
     void renewed(long startedMs, long endedMs) {
         if (lease == null) {
             return;

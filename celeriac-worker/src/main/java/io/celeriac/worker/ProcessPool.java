@@ -32,9 +32,13 @@ import org.slf4j.LoggerFactory;
  *       the task is FAILURE {@code TimeLimitExceeded} and a fresh child takes its place.</li>
  *   <li>A child that dies mid-task gives {@link Outcome.Lost}; the worker decides between
  *       WorkerLostError and requeueing.</li>
- *   <li>Recycling: after {@code worker_max_tasks_per_child} tasks, or above
- *       {@code worker_max_memory_per_child} KiB resident, a child retires after its task; with
- *       recycling on, one spare child is kept started ahead so a retirement does not stall a slot.</li>
+ *   <li>Recycling by class loader: after {@code worker_max_tasks_per_child} tasks a child drops its
+ *       {@link AppGeneration} (the app's classes and statics, its task thread and thread locals) and
+ *       loads the app afresh, in the same JVM, while the pool runs tasks on the other children; when
+ *       the app cannot be split from celeriac's class path ({@link AppClassPath}) the JVM is replaced instead.</li>
+ *   <li>Replacement: above {@code worker_max_memory_per_child} KiB resident a child retires after its
+ *       task and a new JVM takes its place; while the pool may replace JVMs, one spare child per slot
+ *       is kept started ahead so a replacement does not stall a slot.</li>
  * </ul>
  */
 final class ProcessPool implements WorkerPool {
@@ -54,9 +58,11 @@ final class ProcessPool implements WorkerPool {
     private final AtomicInteger nextIndex = new AtomicInteger();
     private final AtomicLong started = new AtomicLong();
     private final AtomicLong retired = new AtomicLong();
+    private final AppReloads reloads;
     private final AtomicLong lost = new AtomicLong();
     private final AtomicLong timeLimitKills = new AtomicLong();
     private volatile boolean closing;
+    private volatile TaskObserver observer = new TaskObserver() { };
     private volatile long startFailureBackoffMs;
     /** Children that failed to start in a row (reset by one that starts). */
     private final AtomicInteger startFailures = new AtomicInteger();
@@ -74,19 +80,21 @@ final class ProcessPool implements WorkerPool {
         this.options = options;
         this.aliveTimeout = options.config().get(Settings.WORKER_PROC_ALIVE_TIMEOUT);
         this.killGrace = options.config().get(Settings.WORKER_CHILD_KILL_GRACE);
-        boolean recycling = options.maxTasksPerChild() > 0 || options.maxMemoryPerChildKib() > 0;
-        // With recycling, children are replaced all the time: keep one spare per slot warming up, and
-        // start them two at a time, so a retiring child's slot rarely waits for a JVM to start.
-        int spares = recycling ? Math.max(1, options.concurrency()) : 0;
+        this.reloads = new AppReloads(options, aliveTimeout, () -> observer);
+        boolean replacing = options.maxMemoryPerChildKib() > 0 || reloads.replacesJvms();
+        // When JVMs are replaced all the time: keep one spare per slot warming up, and start them two
+        // at a time, so a retiring child's slot rarely waits for a JVM to start.
+        int spares = replacing ? Math.max(1, options.concurrency()) : 0;
         this.target = options.concurrency() + spares;
         this.size.set(options.concurrency());
-        this.starter = Executors.newFixedThreadPool(recycling ? 2 : 1, ThreadPool.platformThreads("celeriac-pool-starter-"));
+        this.starter = Executors.newFixedThreadPool(replacing ? 2 : 1, ThreadPool.platformThreads("celeriac-pool-starter-"));
         this.settings = options.config().explicitValues();
-        this.command = command(options.config().get(Settings.WORKER_CHILD_JAVA_OPTIONS), options.config().get(Settings.LOG_LEVEL));
+        this.command = command(options.config().get(Settings.WORKER_CHILD_JAVA_OPTIONS), options.config().get(Settings.LOG_LEVEL),
+                options.config().get(Settings.LOG_FORMAT), options.nodeName());
         this.archive = options.config().get(Settings.WORKER_CHILD_CLASS_DATA_SHARING) ? ClassDataArchive.forCommand(command) : null;
     }
 
-    private List<String> command(String javaOptions, String logLevel) {
+    private List<String> command(String javaOptions, String logLevel, String logFormat, String node) {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>();
@@ -94,14 +102,18 @@ final class ProcessPool implements WorkerPool {
         // JVM warnings go to stdout by default, which is the protocol's channel: send them to the log.
         cmd.add("-Xlog:disable");
         cmd.add("-Xlog:all=warning:stderr:uptime,level,tags");
+        if ("json".equals(logFormat)) { // the JVM's own lines are not JSON: keep out the notes of class-data sharing
+            cmd.add("-Xlog:cds*=error:stderr:uptime,level,tags");
+        }
         for (String o : javaOptions.trim().split("\\s+")) {
             if (!o.isEmpty()) {
                 cmd.add(o);
             }
         }
         cmd.add("-Dceleriac.log_level=" + ("WARNING".equals(logLevel) ? "WARN" : logLevel));
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("-Dceleriac.log_format=" + logFormat); // the child writes its lines to the worker's standard error itself
+        cmd.add("-Dceleriac.worker=" + node);
+        reloads.addClassPath(cmd); // with reloads, the app's entries are loaded by each generation, the rest by the JVM
         cmd.add(ChildMain.class.getName());
         return cmd;
     }
@@ -114,7 +126,8 @@ final class ProcessPool implements WorkerPool {
     @Override
     public String describe() {
         return "process (" + size.get() + " child JVMs"
-                + (options.maxTasksPerChild() > 0 ? ", recycled every " + options.maxTasksPerChild() + " tasks" : "")
+                + (options.maxTasksPerChild() > 0 ? ", recycled every " + options.maxTasksPerChild() + " tasks"
+                        + (reloads.on() ? " (the app reloaded)" : " (JVM replaced)") : "")
                 + (options.maxMemoryPerChildKib() > 0 ? ", or above " + options.maxMemoryPerChildKib() + " KiB" : "") + ")";
     }
 
@@ -140,7 +153,8 @@ final class ProcessPool implements WorkerPool {
         }
         synchronized (readiness) {
             try {
-                while (started.get() == 0 && broken == null && !stopWaiting) {
+                // autoscale with MIN 0 starts no child: the first comes with the first message
+                while (target > 0 && started.get() == 0 && broken == null && !stopWaiting) {
                     readiness.wait(100);
                 }
             } catch (InterruptedException e) {
@@ -204,6 +218,7 @@ final class ProcessPool implements WorkerPool {
             try {
                 ChildProcess c = ChildProcess.start(index, nextCommand(), settings, aliveTimeout);
                 started.incrementAndGet();
+                observer.pool(TaskObserver.PoolEvent.CHILD_STARTED, c.pid());
                 startFailureBackoffMs = 0;
                 startFailures.set(0);
                 all.add(c);
@@ -292,9 +307,10 @@ final class ProcessPool implements WorkerPool {
             }
         }
         try {
-            ObjectNode reply = c.await(hardLimit);
+            ObjectNode reply = answer(c, ctx, hardLimit);
             if (reply == null) { // the hard limit passed first
                 timeLimitKills.incrementAndGet();
+                observer.pool(TaskObserver.PoolEvent.TIME_LIMIT_KILL, c.pid());
                 log.error("Task {}[{}] hit its hard time limit of {} s: killing child {} (pid {})", ctx.taskName(), ctx.id(),
                         hardLimit.toMillis() / 1000.0, c.index, c.pid());
                 c.kill(killGrace);
@@ -305,11 +321,13 @@ final class ProcessPool implements WorkerPool {
                 String how = c.exitDescription();
                 if (!ctx.terminated()) {
                     lost.incrementAndGet();
+                    observer.pool(TaskObserver.PoolEvent.CHILD_LOST, c.pid());
                 }
                 discard(c, (ctx.terminated() ? "was killed to terminate " : "died running ") + ctx.taskName() + "[" + ctx.id() + "] (" + how + ")");
                 return new Outcome.Lost("Worker exited prematurely: " + how + " (child " + c.index + ", pid " + c.pid() + ")");
             }
             c.tasksRun++;
+            c.generationTasks++;
             recycleOrReturn(c);
             return ChildMain.decode(reply);
         } catch (InterruptedException e) {
@@ -322,32 +340,78 @@ final class ProcessPool implements WorkerPool {
         }
     }
 
+    /**
+     * The child's answer for the run of {@code ctx} (or {@link ChildProcess#isGone}), storing the
+     * states the task reports on the way (STARTED, progress); null when the hard limit passes first.
+     */
+    private static ObjectNode answer(ChildProcess c, RequestContext ctx, Duration hardLimit) throws InterruptedException {
+        long deadline = System.nanoTime() + hardLimit.toNanos();
+        while (true) {
+            Duration left = Duration.ofNanos(deadline - System.nanoTime());
+            if (!hardLimit.isZero() && (left.isZero() || left.isNegative())) {
+                return null;
+            }
+            ObjectNode reply = c.await(hardLimit.isZero() ? Duration.ZERO : left);
+            io.celeriac.protocol.TaskResult state = reply == null ? null : ChildMain.stateOf(ctx.id(), reply);
+            if (state == null) {
+                return reply;
+            }
+            ctx.store(state);
+        }
+    }
+
     private void recycleOrReturn(ChildProcess c) {
         String why = null;
-        if (options.maxTasksPerChild() > 0 && c.tasksRun >= options.maxTasksPerChild()) {
-            why = "ran " + c.tasksRun + " tasks (worker_max_tasks_per_child)";
-        } else if (options.maxMemoryPerChildKib() > 0) {
+        boolean reload = false;
+        if (options.maxMemoryPerChildKib() > 0) {
             long rss = c.rssKib();
             if (rss > options.maxMemoryPerChildKib()) {
                 why = "uses " + rss + " KiB resident (worker_max_memory_per_child " + options.maxMemoryPerChildKib() + ")";
             }
         }
+        if (why == null && options.maxTasksPerChild() > 0 && c.generationTasks >= options.maxTasksPerChild()) {
+            why = "ran " + c.generationTasks + " tasks (worker_max_tasks_per_child)";
+            reload = reloads.on();
+        }
         if (why == null && !closing) {
-            if (surplus.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) { // pool_shrink
-                all.remove(c);
-                c.retire();
-                return;
-            }
-            idle.add(c);
+            giveBack(c);
+            return;
+        }
+        if (why != null && reload && !closing) {
+            reloads.reload(c, why, this::reloaded, this::retireNow, this::discard);
             return;
         }
         if (why != null) {
             retired.incrementAndGet();
+            observer.pool(TaskObserver.PoolEvent.CHILD_RETIRED, c.pid());
             log.info("process pool: child {} (pid {}) {}: retiring it", c.index, c.pid(), why);
         }
         all.remove(c);
         c.retire();
         spawn();
+    }
+
+    /** An idle child back to the pool, or retired when the pool is to shrink (pool_shrink while it was busy). */
+    private void giveBack(ChildProcess c) {
+        if (surplus.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+            retireNow(c);
+            return;
+        }
+        idle.add(c);
+    }
+
+    /** A child that has reloaded its app: back to the pool, unless the pool is closing. */
+    private void reloaded(ChildProcess c) {
+        if (closing) {
+            retireNow(c);
+        } else {
+            giveBack(c);
+        }
+    }
+
+    private void retireNow(ChildProcess c) {
+        all.remove(c);
+        c.retire();
     }
 
     @Override
@@ -369,7 +433,8 @@ final class ProcessPool implements WorkerPool {
     @Override
     public void resize(int delta) {
         size.addAndGet(delta);
-        for (int i = 0; i < delta; i++) {
+        int spawn = Autoscaler.keepRetiring(surplus, delta); // a busy child due to retire stays instead of a new one
+        for (int i = 0; i < spawn; i++) {
             spawn();
         }
         for (int i = 0; i < -delta; i++) {
@@ -422,6 +487,11 @@ final class ProcessPool implements WorkerPool {
     }
 
     @Override
+    public void observe(TaskObserver observer) {
+        this.observer = observer;
+    }
+
+    @Override
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("implementation", "process");
@@ -431,6 +501,9 @@ final class ProcessPool implements WorkerPool {
         m.put("max-memory-per-child", options.maxMemoryPerChildKib() > 0 ? options.maxMemoryPerChildKib() : "N/A");
         m.put("children_started", started.get());
         m.put("children_retired", retired.get());
+        m.put("children_recycled", reloads.count());
+        m.put("recycle", reloads.kind());
+        m.put("stray_app_threads", reloads.strayThreads());
         m.put("children_lost", lost.get());
         m.put("time_limit_kills", timeLimitKills.get());
         return m;
@@ -441,6 +514,7 @@ final class ProcessPool implements WorkerPool {
         closing = true;
         stopWaiting();
         starter.shutdownNow(); // a child still starting is killed (see ChildProcess.start)
+        reloads.close();
         Thread cds = archiving;
         if (cds != null) {
             cds.interrupt();

@@ -1,61 +1,64 @@
 package io.celeriac.worker;
 
+import io.celeriac.TaskRegistry;
+import io.celeriac.config.RateLimit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Per-task rate limits of one worker, as Celery's {@code rate_limit} ("10/s", "100/m", "5/h"; a
  * bare number is per second; "0" or empty removes the limit): starts of a limited task are spaced
- * at least 1/rate apart; a slot whose task must wait sleeps until its turn.
+ * at least 1/rate apart; a slot whose task must wait sleeps until its turn. A task's own limit
+ * ({@code @Task(rateLimit)}, {@code task_annotations}) is the default; the {@code rate_limit}
+ * control command overrides it while the worker runs.
  */
 final class RateLimits {
-    private static final Pattern RATE = Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*(?:/\\s*([smh]))?\\s*");
+    private final TaskRegistry registry;
+    private final Map<String, long[]> limits = new ConcurrentHashMap<>(); // task -> {interval ns (0: none), next start ns}
 
-    private final Map<String, long[]> limits = new ConcurrentHashMap<>(); // task -> {interval ns, next start ns}
+    RateLimits(TaskRegistry registry) {
+        this.registry = registry;
+    }
 
     /** The interval between starts for a rate string, in nanoseconds; 0 for no limit. */
     static long intervalNanos(String rate) {
-        Matcher m = RATE.matcher(rate == null ? "" : rate);
-        if (rate == null || rate.isBlank()) {
-            return 0;
-        }
-        if (!m.matches()) {
-            throw new IllegalArgumentException("bad rate limit '" + rate + "': expected N/s, N/m or N/h (e.g. 10/s)");
-        }
-        double n = Double.parseDouble(m.group(1));
-        if (n == 0) {
-            return 0;
-        }
-        long unit = switch (m.group(2) == null ? "s" : m.group(2)) {
-            case "m" -> TimeUnit.MINUTES.toNanos(1);
-            case "h" -> TimeUnit.HOURS.toNanos(1);
-            default -> TimeUnit.SECONDS.toNanos(1);
-        };
-        return (long) (unit / n);
+        return RateLimit.intervalNanos(rate);
     }
 
+    /** Sets (overrides) a task's limit; "0" or empty: none, whatever the task declares. */
     void set(String task, String rate) {
-        long interval = intervalNanos(rate);
-        if (interval == 0) {
-            limits.remove(task);
-        } else {
-            limits.put(task, new long[] {interval, System.nanoTime()});
-        }
+        limits.put(task, new long[] {intervalNanos(rate), System.nanoTime()});
     }
 
+    /** The limited tasks and their intervals, the tasks' own limits included. */
     Map<String, Long> intervals() {
         Map<String, Long> out = new java.util.TreeMap<>();
-        limits.forEach((k, v) -> out.put(k, v[0]));
+        registry.names().forEach(this::limit);
+        limits.forEach((k, v) -> {
+            if (v[0] > 0) {
+                out.put(k, v[0]);
+            }
+        });
         return out;
+    }
+
+    private long[] limit(String task) {
+        long[] l = limits.get(task);
+        if (l != null) {
+            return l;
+        }
+        String declared = registry.find(task).map(d -> d.options().rateLimit()).orElse(null);
+        if (declared == null) {
+            return null;
+        }
+        return limits.computeIfAbsent(task, t -> new long[] {intervalNanos(declared), System.nanoTime()});
     }
 
     /** Waits, if {@code task} is limited, until it may start. */
     void acquire(String task) throws InterruptedException {
-        long[] l = limits.get(task);
-        if (l == null) {
+        long[] l = limit(task);
+        if (l == null || l[0] == 0) {
             return;
         }
         long start;

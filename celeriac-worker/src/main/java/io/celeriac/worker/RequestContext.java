@@ -7,8 +7,11 @@ import io.celeriac.Retry;
 import io.celeriac.RetryPolicy;
 import io.celeriac.SoftTimeLimitExceeded;
 import io.celeriac.TaskContext;
+import io.celeriac.TaskState;
 import io.celeriac.config.Durations;
+import io.celeriac.protocol.Json;
 import io.celeriac.protocol.TaskMessage;
+import io.celeriac.protocol.TaskResult;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -30,6 +33,8 @@ final class RequestContext implements TaskContext {
     private String queue;
     private int deliveryCount = 1;
     private volatile java.time.Instant startedAt;
+    private java.util.function.Consumer<TaskResult> states;
+    private boolean trackStarted;
 
     RequestContext(TaskMessage message, String hostname, RetryPolicy policy, Clock clock, Supplier<Celeriac> app) {
         this.message = message;
@@ -67,6 +72,45 @@ final class RequestContext implements TaskContext {
         this.queue = d.queue();
         this.deliveryCount = d.deliveryCount();
         return this;
+    }
+
+    /**
+     * Where {@link #updateState} and STARTED go: the result store (through the worker's retries) in
+     * the worker, a frame to the parent in a process-pool child.
+     */
+    RequestContext states(java.util.function.Consumer<TaskResult> sink, boolean trackStarted) {
+        this.states = sink;
+        this.trackStarted = trackStarted;
+        return this;
+    }
+
+    /** Whether STARTED is stored as the run begins ({@code trackStarted}, {@code task_track_started}). */
+    boolean trackStarted() {
+        return trackStarted;
+    }
+
+    /** Stores a state of this task that is not its outcome (STARTED, progress). */
+    void store(TaskResult r) {
+        if (states == null) {
+            throw new UnsupportedOperationException("task states cannot be stored from here");
+        }
+        states.accept(r);
+    }
+
+    @Override
+    public void updateState(String state, java.util.Map<String, ?> meta) {
+        TaskState s = TaskState.parse(state);
+        if (s == TaskState.PENDING || s.ready()) {
+            throw new IllegalArgumentException("updateState: state must be a custom state or one that is not final, got '"
+                    + state + "' (the worker stores SUCCESS, FAILURE and REVOKED when the task returns or throws)");
+        }
+        com.fasterxml.jackson.databind.JsonNode json;
+        try {
+            json = Json.toTree(meta);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("updateState: meta cannot be written as JSON: " + e.getMessage(), e);
+        }
+        store(new TaskResult(message.id(), s, json, null, null, null));
     }
 
     /** Sets the delivery count (a child learns it from its parent). */

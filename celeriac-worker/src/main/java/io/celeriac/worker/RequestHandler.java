@@ -20,6 +20,7 @@ import io.celeriac.spi.Delivery;
 import io.celeriac.spi.Effects;
 import io.celeriac.spi.Publication;
 import io.celeriac.spi.Settlement;
+import io.celeriac.canvas.Continuations;
 import io.celeriac.canvas.Dispatch;
 import io.celeriac.spi.ResultStore;
 import java.time.Clock;
@@ -52,7 +53,8 @@ final class RequestHandler {
     private final Broker broker;
     private final ResultStore results;
     private final WorkerPool pool;
-    private final WorkerStats stats;
+    /** Told of every message's fate, from {@link #settle(TaskObserver.Finished, Settlement)} alone: stats, events, metrics, history. */
+    private final Observers observers;
     private final Clock clock;
     private final BooleanSupplier coldStop;
     private final Finisher finisher;
@@ -68,22 +70,25 @@ final class RequestHandler {
     private final long payloadLimit;
     /** Task events ({@link TaskEvents#OFF} unless worker_send_task_events is on, or enable_events turned them on). */
     private volatile TaskEvents events;
-    /** Set by the rate_limit control command. */
-    final RateLimits rateLimits = new RateLimits();
+    /** The tasks' own rate limits, overridden by the rate_limit control command. */
+    final RateLimits rateLimits;
     /** Set by the time_limit control command, by task name. */
     final Map<String, TimeLimits> limitOverrides = new ConcurrentHashMap<>();
     /** Told when a run left this JVM unfit to go on (a VirtualMachineError in the thread pool), after its outcome was handed on. */
     private volatile java.util.function.Consumer<String> onFatal = reason -> { };
+    /** Told first, before that run's message is given back: stop reserving and starting, so this JVM does not take it again. */
+    private volatile Runnable onUnfit = () -> { };
 
     RequestHandler(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results, WorkerPool pool,
-                   WorkerStats stats, Clock clock, BooleanSupplier coldStop, Finisher finisher, Revocations revocations,
+                   Observers observers, Clock clock, BooleanSupplier coldStop, Finisher finisher, Revocations revocations,
                    Supplier<Celeriac> app, Dispatch dispatch) {
         this.options = options;
         this.registry = registry;
+        this.rateLimits = new RateLimits(registry);
         this.broker = broker;
         this.results = results;
         this.pool = pool;
-        this.stats = stats;
+        this.observers = observers;
         this.clock = clock;
         this.coldStop = coldStop;
         this.finisher = finisher;
@@ -94,11 +99,13 @@ final class RequestHandler {
         this.resultExtended = options.config().get(io.celeriac.config.Settings.RESULT_EXTENDED);
         this.payloadLimit = options.config().get(io.celeriac.config.Settings.TASK_PAYLOAD_MAX_BYTES);
         this.events = options.config().get(io.celeriac.config.Settings.WORKER_SEND_TASK_EVENTS)
-                ? new TaskEvents(broker.events(), options.nodeName()) : TaskEvents.OFF;
+                ? new TaskEvents(app.get().events(), options.nodeName()) : TaskEvents.OFF;
+        observers.add(events);
     }
 
-    void onFatal(java.util.function.Consumer<String> listener) {
+    void onFatal(java.util.function.Consumer<String> listener, Runnable unfit) {
         this.onFatal = listener;
+        this.onUnfit = unfit;
     }
 
     /** The task events sender ({@link TaskEvents#OFF} when events are off). */
@@ -111,7 +118,9 @@ final class RequestHandler {
         if (on == (events != TaskEvents.OFF)) {
             return false;
         }
-        events = on ? new TaskEvents(broker.events(), options.nodeName()) : TaskEvents.OFF;
+        TaskEvents before = events;
+        events = on ? new TaskEvents(app.get().events(), options.nodeName()) : TaskEvents.OFF;
+        observers.replace(before, events);
         return true;
     }
 
@@ -125,43 +134,52 @@ final class RequestHandler {
         try {
             m = MessageCodec.decode(d.payload(), payloadLimit);
         } catch (MalformedMessageException e) {
+            observers.received(d, null, clock.instant());
             // Its id could be read: its sender gets a FAILURE under that id with the reason, not a wait for ever.
-            TaskResult r = e.taskId() == null ? null : TaskResult.failure(e.taskId(),
-                    ExceptionInfo.of(e.excType(), e.excModule(), e.getMessage()), clock.instant())
+            ExceptionInfo exc = ExceptionInfo.of(e.excType(), e.excModule(), e.getMessage());
+            TaskResult r = e.taskId() == null ? null : TaskResult.failure(e.taskId(), exc, clock.instant())
                     .withExtra("worker", Json.NODES.textNode(options.nodeName()));
-            settle(d, true, r, Continuations.After.NONE,
-                    deadLetterRecord(d, e.taskId(), e.task(), "malformed message: " + e.getMessage()));
+            String reason = "malformed message: " + e.getMessage();
+            settle(new TaskObserver.Finished(null, e.taskId(), e.task(), d.queue(), TaskObserver.Fate.REJECTED,
+                            r == null ? null : r.state(), null, exc, reason, false, null, null, null, clock.instant()),
+                    d, true, r, Continuations.After.NONE, deadLetterRecord(d, e.taskId(), e.task(), reason));
             return;
         }
-        events.received(m);
+        try (TaskLog ignored = TaskLog.of(m.id(), m.task(), options.nodeName())) {
+            handle(d, m);
+        }
+    }
+
+    private void handle(Delivery d, TaskMessage m) {
         Instant now = clock.instant();
+        observers.received(d, m, now);
         Instant eta = m.eta().orElse(null);
         if (eta != null && eta.isAfter(now.plus(ETA_TOLERANCE))) {
             // A producer whose broker did not park it (Celery's clients on Redis put it on the queue at
             // once): park it durably in the broker, never in memory, and ack this delivery in the same step.
-            settle(d, true, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(m.republished(null, null))));
+            settle(told(d, m, TaskObserver.Fate.DEFERRED, null, null, "eta " + CeleryTime.format(eta)),
+                    d, true, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(m.republished(null, null))));
             return;
         }
         if (m.expires().map(now::isAfter).orElse(false)) {
             log.info("Task {} expired at {}; not run", m, m.expires().get());
-            stats.revoked.incrementAndGet();
-            events.revoked(m, true, false);
             TaskResult r = TaskResult.revoked(m.id(), "expired", now);
-            settle(d, true, withRequestFields(r, m, d), continuations.revoked(m, r));
+            settle(told(d, m, TaskObserver.Fate.REVOKED, null, null, "expired"),
+                    d, true, withRequestFields(r, m, d), continuations.revoked(m, r));
             return;
         }
         if (revocations.isRevoked(m.id())) {
             log.info("Task {} was revoked; not run", m);
-            stats.revoked.incrementAndGet();
-            events.revoked(m, false, false);
             TaskResult r = TaskResult.revoked(m.id(), "revoked", now);
-            settle(d, true, withRequestFields(r, m, d), continuations.revoked(m, r));
+            settle(told(d, m, TaskObserver.Fate.REVOKED, null, null, "revoked"),
+                    d, true, withRequestFields(r, m, d), continuations.revoked(m, r));
             return;
         }
         TaskDefinition task = registry.find(m.task()).orElse(null);
         if (task == null) {
             ExceptionInfo exc = ExceptionInfo.of("NotRegistered", "celery.exceptions", m.task());
-            deadLetter(d, m, "unknown task '" + m.task() + "' (registered: " + String.join(", ", registry.names()) + ")",
+            String reason = "unknown task '" + m.task() + "' (registered: " + String.join(", ", registry.names()) + ")";
+            deadLetter(told(d, m, TaskObserver.Fate.REJECTED, null, exc, reason), d, m, reason,
                     withRequestFields(TaskResult.failure(m.id(), exc, now), m, d), continuations.failed(m, exc));
             return;
         }
@@ -170,14 +188,15 @@ final class RequestHandler {
             String reason = "delivered " + d.deliveryCount() + " times and never finished: each worker running it died"
                     + " (task_worker_lost_limit " + options.workerLostLimit() + ")";
             ExceptionInfo exc = ExceptionInfo.of("WorkerLostError", "billiard.exceptions", reason);
-            deadLetter(d, m, reason, withRequestFields(TaskResult.failure(m.id(), exc, now), m, d), continuations.failed(m, exc));
+            deadLetter(told(d, m, TaskObserver.Fate.REJECTED, null, exc, reason), d, m, reason,
+                    withRequestFields(TaskResult.failure(m.id(), exc, now), m, d), continuations.failed(m, exc));
             return;
         }
         if (d.redelivered() && alreadySucceeded(m)) {
             // Delivered again although it succeeded (a lease lapsed while it ran): its result and what
             // it caused were committed with that success, so only this delivery is left to ack.
             log.info("Task {} already succeeded; not run again", m);
-            settle(d, true, null, Continuations.After.NONE);
+            settle(told(d, m, TaskObserver.Fate.SKIPPED, null, null, "already succeeded"), d, true, null, Continuations.After.NONE);
             return;
         }
         run(d, m, task);
@@ -203,15 +222,11 @@ final class RequestHandler {
             // at-most-once, by request: a crash from here on loses the task
             persist("ack " + m, () -> broker.ack(List.of(d)));
         }
-        if (options.trackStarted()) {
-            persist("store STARTED of " + m, () -> results.store(
-                    TaskResult.started(m.id(), ProcessHandle.current().pid(), options.nodeName())));
-        }
         log.debug("Task {} received", m);
-        RequestContext ctx = new RequestContext(m, options.nodeName(), policy, clock, app).from(d);
+        RequestContext ctx = new RequestContext(m, options.nodeName(), policy, clock, app).from(d)
+                .states(r -> persist("store state " + r.state() + " of " + m, () -> results.store(withRequestFields(r, m, d))),
+                        options.trackStarted(task, m));
         long start = System.nanoTime();
-        stats.active.incrementAndGet();
-        stats.total.computeIfAbsent(m.task(), n -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
         running.put(m.id(), ctx);
         if (revocations.knownTerminate(m.id())) {
             ctx.markTerminated(); // a terminate that arrived between the revocation check and now
@@ -221,7 +236,8 @@ final class RequestHandler {
         try {
             rateLimits.acquire(m.task()); // a rate-limited task waits for its turn here
             ctx.markStarted(clock.instant());
-            events.started(m, ProcessHandle.current().pid());
+            start = System.nanoTime();
+            observers.started(m, d.queue(), ctx.startedAt());
             outcome = pool.execute(task, ctx, limits.soft(), limits.hard());
         } catch (InterruptedException e) {
             outcome = null; // a cold shutdown: the message was given back
@@ -233,7 +249,9 @@ final class RequestHandler {
             outcome = new Outcome.Lost(fatal + " in the worker's own JVM (thread pool)");
         } finally {
             running.remove(m.id());
-            stats.active.decrementAndGet();
+        }
+        if (fatal != null) {
+            onUnfit.run();
         }
         try {
             record(d, m, task, ctx, outcome, acksLate, policy, start);
@@ -247,37 +265,40 @@ final class RequestHandler {
     /** Records how a run ended (or what becomes of a message whose run did not start). */
     private void record(Delivery d, TaskMessage m, TaskDefinition task, RequestContext ctx, Outcome outcome, boolean acksLate,
                         RetryPolicy policy, long start) {
+        Instant started = ctx.startedAt();
+        Double secs = started == null ? null : (System.nanoTime() - start) / 1e9;
         if (outcome == null || coldStop.getAsBoolean()) {
-            return; // cold shutdown: the message was given back; record nothing
+            // cold shutdown: the message was given back; record nothing
+            settle(ran(d, m, TaskObserver.Fate.DEFERRED, null, null, "cold shutdown: given back", started, secs), null);
+            return;
         }
         Instant now = clock.instant();
         if (ctx.terminated()) {
-            stats.revoked.incrementAndGet();
             log.warn("Task {} terminated (revoked with terminate)", m);
-            events.revoked(m, false, true);
             TaskResult r = TaskResult.revoked(m.id(), "terminated", now);
-            settle(d, acksLate, withRequestFields(r, m, d), continuations.revoked(m, r));
+            settle(ran(d, m, TaskObserver.Fate.REVOKED, null, null, "terminated", started, secs),
+                    d, acksLate, withRequestFields(r, m, d), continuations.revoked(m, r));
             return;
         }
         if (outcome instanceof Outcome.NotStarted ns) {
             // it never ran (no child came, and the worker is stopping): back on its queue, as it was
             log.info("Task {}[{}] not started ({}); put back on queue '{}'", m.task(), m.id(), ns.reason(), d.queue());
-            settle(d, acksLate, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(m.republished(null, null))));
+            settle(ran(d, m, TaskObserver.Fate.DEFERRED, null, null, "not started: " + ns.reason(), started, secs),
+                    d, acksLate, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(m.republished(null, null))));
             return;
         }
-        double secs = (System.nanoTime() - start) / 1e9;
         if (outcome instanceof Outcome.Success s && !(task.options().ignoreResult() || m.ignoreResult())) {
             outcome = ChildMain.withinLimit(m.task(), s, payloadLimit);
         }
         TaskResult result;
+        TaskObserver.Finished fate;
         Continuations.After after = Continuations.After.NONE;
         Publication extra = null;
         if (outcome instanceof Outcome.Success s) {
-            stats.succeeded.incrementAndGet();
             if (log.isInfoEnabled()) {
                 log.info("Task {} succeeded in {}s: {}", m, String.format("%.6f", secs), abbreviate(s.value().toString()));
             }
-            events.succeeded(m, s.value(), secs);
+            fate = ran(d, m, TaskObserver.Fate.SUCCESS, s.value(), null, null, started, secs);
             after = continuations.succeeded(m, s.value());
             boolean ignore = task.options().ignoreResult() || m.ignoreResult();
             result = ignore ? null : withRequestFields(TaskResult.success(m.id(), s.value(), now), m, d);
@@ -289,13 +310,17 @@ final class RequestHandler {
             result = retried.result();
             extra = retried.next();
             if (extra == null) { // retries used up: a failure
+                fate = ran(d, m, TaskObserver.Fate.FAILURE, null, result.exception(), "retries used up", started, secs);
                 after = continuations.failed(m, result.exception());
+            } else {
+                fate = ran(d, m, TaskObserver.Fate.RETRY, null, r.cause(), null, started, secs);
             }
         } else if (outcome instanceof Outcome.Lost lost) {
-            if (acksLate && options.rejectOnWorkerLost() && requeueAfterLoss(d, m, lost)) {
+            if (acksLate && options.rejectOnWorkerLost() && requeueAfterLoss(d, m, lost, started, secs)) {
                 return;
             }
             ExceptionInfo exc = ExceptionInfo.of("WorkerLostError", "billiard.exceptions", lost.reason());
+            fate = ran(d, m, TaskObserver.Fate.FAILURE, null, exc, lost.reason(), started, secs);
             result = fail(d, m, exc, now);
             after = continuations.failed(m, exc);
             extra = deadLetterOnFailure(d, m, exc);
@@ -303,21 +328,20 @@ final class RequestHandler {
             ExceptionInfo exc = ((Outcome.Failure) outcome).exception();
             log.error("Task {} raised unexpected: {}{}", m, exc.summary(),
                     new io.celeriac.protocol.LogText.Multiline(exc.traceback() == null ? "" : "\n" + exc.traceback()));
+            fate = ran(d, m, TaskObserver.Fate.FAILURE, null, exc, null, started, secs);
             result = fail(d, m, exc, now);
             after = continuations.failed(m, exc);
             extra = deadLetterOnFailure(d, m, exc);
         }
-        stats.lastTaskDoneMillis = System.currentTimeMillis();
-        if (result != null && (result.state() == io.celeriac.TaskState.SUCCESS || result.state() == io.celeriac.TaskState.FAILURE)) {
+        if (secs != null && result != null
+                && (result.state() == io.celeriac.TaskState.SUCCESS || result.state() == io.celeriac.TaskState.FAILURE)) {
             result = result.withExtra("runtime", Json.NODES.numberNode(Math.round(secs * 1e6) / 1e6));
         }
-        settle(d, acksLate, result, after, extra);
+        settle(fate, d, acksLate, result, after, extra);
     }
 
-    /** The FAILURE to record (counted, and sent as an event). */
+    /** The FAILURE to record. */
     private TaskResult fail(Delivery d, TaskMessage m, ExceptionInfo exc, Instant now) {
-        stats.failed.incrementAndGet();
-        events.failed(m, exc);
         return withRequestFields(TaskResult.failure(m.id(), exc, now), m, d);
     }
 
@@ -331,22 +355,22 @@ final class RequestHandler {
      * counted in its headers, unless the count reached {@code task_worker_lost_limit}, in which
      * case it is dead-lettered (returns true when handled).
      */
-    private boolean requeueAfterLoss(Delivery d, TaskMessage m, Outcome.Lost lost) {
+    private boolean requeueAfterLoss(Delivery d, TaskMessage m, Outcome.Lost lost, Instant started, Double secs) {
         JsonNode h = m.header(WORKER_LOST_HEADER);
         int deaths = (h != null && h.canConvertToInt() ? h.intValue() : 0) + 1;
         if (deaths >= options.workerLostLimit()) {
             String reason = "its run " + (pool instanceof ProcessPool ? "killed the worker's child " : "brought the worker down ")
                     + deaths + " times (task_worker_lost_limit); last: " + lost.reason();
-            stats.failed.incrementAndGet();
             ExceptionInfo exc = ExceptionInfo.of("WorkerLostError", "billiard.exceptions", reason);
-            deadLetter(d, m, reason, withRequestFields(TaskResult.failure(m.id(), exc, clock.instant()), m, d),
-                    continuations.failed(m, exc));
+            deadLetter(ran(d, m, TaskObserver.Fate.FAILURE, null, exc, reason, started, secs), d, m, reason,
+                    withRequestFields(TaskResult.failure(m.id(), exc, clock.instant()), m, d), continuations.failed(m, exc));
             return true;
         }
         TaskMessage again = m.republished(WORKER_LOST_HEADER, Json.NODES.numberNode(deaths));
         log.warn("Task {}: {}; put back on queue '{}' (death {} of {} allowed)", m, lost.reason(), d.queue(),
                 deaths, options.workerLostLimit() - 1);
-        settle(d, true, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(again)));
+        settle(ran(d, m, TaskObserver.Fate.LOST, null, null, lost.reason(), started, secs),
+                d, true, null, Continuations.After.NONE, new Publication(d.queue(), dispatch.toBroker(again)));
         return true;
     }
 
@@ -362,8 +386,6 @@ final class RequestHandler {
             return new Retried(fail(d, m, exc, now), null);
         }
         TaskMessage next = m.withRetry(m.retries() + 1, r.eta());
-        stats.retried.incrementAndGet();
-        events.retried(m, r.cause());
         log.info("Task {} retry {}/{} in {} ms{}", m, m.retries() + 1, maxRetries,
                 Duration.between(now, r.eta()).toMillis(), r.cause() == null ? "" : ": " + r.cause().summary());
         ExceptionInfo why = r.cause() != null ? r.cause() : ExceptionInfo.of("Retry", "celery.exceptions", "retry requested");
@@ -429,8 +451,8 @@ final class RequestHandler {
      * Records why a message cannot be run in the dead-letter queue, with the raw payload, and
      * commits that with {@code result} (may be null), what the failure causes, and the ack.
      */
-    void deadLetter(Delivery d, TaskMessage m, String reason, TaskResult result, Continuations.After after) {
-        settle(d, true, result, after, deadLetterRecord(d, m, reason));
+    void deadLetter(TaskObserver.Finished fate, Delivery d, TaskMessage m, String reason, TaskResult result, Continuations.After after) {
+        settle(fate, d, true, result, after, deadLetterRecord(d, m, reason));
     }
 
     private Publication deadLetterRecord(Delivery d, TaskMessage m, String reason) {
@@ -438,7 +460,6 @@ final class RequestHandler {
     }
 
     private Publication deadLetterRecord(Delivery d, String id, String task, String reason) {
-        stats.deadLettered.incrementAndGet();
         String which = id == null ? "(undecodable)" : LogText.escape(task == null ? "?" : task) + "[" + LogText.escape(id) + "]";
         log.warn("Message {} from queue '{}' sent to dead-letter queue '{}': {}",
                 which, LogText.escape(d.queue()), options.deadLetterQueue(), LogText.escape(reason));
@@ -458,20 +479,84 @@ final class RequestHandler {
         return new Publication(options.deadLetterQueue(), new BrokerMessage(id, Json.write(rec), 0, null));
     }
 
-    /** Hands the end of this message's handling to the finisher, as one settlement. */
-    private void settle(Delivery d, boolean ack, TaskResult result, Continuations.After after, Publication... more) {
+    /** What became of {@code m}, which did not run. */
+    private TaskObserver.Finished told(Delivery d, TaskMessage m, TaskObserver.Fate fate, JsonNode value, ExceptionInfo exc, String reason) {
+        return ran(d, m, fate, value, exc, reason, null, null);
+    }
+
+    /** What became of {@code m}, whose run started at {@code started} (null: it did not) and took {@code secs}. */
+    private TaskObserver.Finished ran(Delivery d, TaskMessage m, TaskObserver.Fate fate, JsonNode value, ExceptionInfo exc,
+                                      String reason, Instant started, Double secs) {
+        io.celeriac.TaskState state = switch (fate) {
+            case SUCCESS -> io.celeriac.TaskState.SUCCESS;
+            case FAILURE, REJECTED -> io.celeriac.TaskState.FAILURE;
+            case RETRY -> io.celeriac.TaskState.RETRY;
+            case REVOKED -> io.celeriac.TaskState.REVOKED;
+            default -> null;
+        };
+        return new TaskObserver.Finished(m, m.id(), m.task(), d.queue(), fate, state, value, exc, reason, false, started, secs,
+                null, clock.instant());
+    }
+
+    /**
+     * Hands the end of this message's handling to the finisher, as one settlement, after telling the
+     * observers what became of it (with whether it was dead-lettered and the children it caused).
+     */
+    private void settle(TaskObserver.Finished fate, Delivery d, boolean ack, TaskResult result, Continuations.After after,
+                        Publication... more) {
         List<TaskResult> rs = new java.util.ArrayList<>();
         if (result != null) {
             rs.add(result);
         }
         rs.addAll(after.effects().results());
         List<Publication> pubs = new java.util.ArrayList<>(after.effects().publications());
+        boolean deadLettered = false;
         for (Publication p : more) {
             if (p != null) { // a publication a path may or may not have (a retry's next attempt, a dead letter)
                 pubs.add(p);
+                deadLettered |= p.queue().equals(options.deadLetterQueue());
             }
         }
-        finisher.submit(new Settlement(d, ack, new Effects(rs, pubs, after.effects().chordSizes()), after.chordParts()));
+        TaskObserver.Finished f = fate;
+        if (deadLettered || (after.children() != null && !after.children().isEmpty())) {
+            f = new TaskObserver.Finished(fate.message(), fate.id(), fate.task(), fate.queue(), fate.fate(), fate.state(),
+                    fate.result(), fate.exception(), fate.reason(), deadLettered, fate.started(), fate.runtime(),
+                    childIds(after.children()), fate.at());
+        }
+        settle(f, new Settlement(d, ack, new Effects(rs, pubs, after.effects().chordSizes()), after.chordParts()));
+    }
+
+    /**
+     * The one place where a message's fate is told: the observers first, then its settlement (null:
+     * nothing to commit) to the finisher.
+     */
+    private void settle(TaskObserver.Finished fate, Settlement settlement) {
+        observers.finished(fate);
+        if (settlement != null) {
+            finisher.submit(settlement);
+        }
+    }
+
+    /** The task ids in a result's {@code children} (Celery's {@code as_tuple}s: {@code [[id, parent], group members]}). */
+    static List<String> childIds(JsonNode children) {
+        List<String> ids = new java.util.ArrayList<>();
+        if (children != null) {
+            children.forEach(t -> collectIds(t, ids));
+        }
+        return ids;
+    }
+
+    private static void collectIds(JsonNode tuple, List<String> ids) {
+        if (tuple == null || !tuple.isArray() || tuple.isEmpty()) {
+            return;
+        }
+        JsonNode head = tuple.get(0);
+        JsonNode members = tuple.size() > 1 ? tuple.get(1) : null;
+        if (members != null && members.isArray()) { // a group: its members
+            members.forEach(t -> collectIds(t, ids));
+        } else if (head != null && head.isArray() && head.size() > 0 && head.get(0).isTextual()) {
+            ids.add(head.get(0).asText());
+        }
     }
 
     private void persist(String what, Runnable op) {

@@ -1,6 +1,7 @@
 package io.celeriac.worker;
 
 import io.celeriac.spi.Broker;
+import io.celeriac.spi.Coordination;
 import io.celeriac.spi.Revocation;
 import java.time.Instant;
 import java.util.List;
@@ -9,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * What this worker knows of revoked task ids, kept fresh from the broker: before a task starts
+ * What this worker knows of revoked task ids, kept fresh from the coordination store: before a task starts
  * (at most every {@link #FRESH_NANOS}) and with every heartbeat. New revocations with terminate are
  * handed to {@code onTerminate}, which stops the run if it is here.
  */
@@ -20,12 +21,19 @@ final class Revocations {
     private static final long OVERLAP_MS = 5_000;
 
     private final Broker broker;
+    private final Coordination coordination;
     private final Consumer<Revocation> onTerminate;
     private final Map<String, Revocation> known = new ConcurrentHashMap<>();
     private Instant cursor = Instant.EPOCH;
     private volatile long refreshedAt = Long.MIN_VALUE;
 
-    Revocations(Broker broker, Consumer<Revocation> onTerminate) {
+    /**
+     * @param coordination where revocations are recorded
+     * @param broker       whose outage log a failure to read them goes to
+     * @param onTerminate  told of each new revocation with terminate
+     */
+    Revocations(Coordination coordination, Broker broker, Consumer<Revocation> onTerminate) {
+        this.coordination = coordination;
         this.broker = broker;
         this.onTerminate = onTerminate;
     }
@@ -52,7 +60,7 @@ final class Revocations {
     synchronized void refresh() {
         List<Revocation> fresh;
         try {
-            fresh = broker.revocations(cursor.minusMillis(OVERLAP_MS));
+            fresh = coordination.revocations(cursor.minusMillis(OVERLAP_MS));
         } catch (RuntimeException e) {
             BrokerOutage.of(broker).failed(null, "read revocations", e); // read when a task starts: may not come again soon
             refreshedAt = System.nanoTime(); // not again at once: a task start must not wait on a broker that is down
@@ -69,7 +77,7 @@ final class Revocations {
             }
         }
         if (known.size() > 100_000) { // bound memory: keep what the broker still holds
-            known.keySet().retainAll(broker.revocations(Instant.EPOCH).stream().map(Revocation::taskId).toList());
+            known.keySet().retainAll(coordination.revocations(Instant.EPOCH).stream().map(Revocation::taskId).toList());
         }
     }
 }

@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A worker's task events, in Celery's shapes (fields as Celery 5 sends them), when
  * {@code worker_send_task_events} is on ({@link #OFF} otherwise). Best effort: an event that cannot be sent is dropped
- * (logged at debug), never a reason for a task to fail.
+ * (logged at debug), never a reason for a task to fail. One of the worker's {@link TaskObserver}s.
  */
-final class TaskEvents {
+final class TaskEvents implements TaskObserver {
     private static final Logger log = LoggerFactory.getLogger("celeriac.events");
 
     /** Events off: every method returns at once, nothing is built. */
@@ -54,6 +54,32 @@ final class TaskEvents {
             channel.send(e);
         } catch (RuntimeException ex) {
             log.debug("event {} not sent: {}", e.path("type").asText(), ex.getMessage());
+        }
+    }
+
+    @Override
+    public void received(io.celeriac.spi.Delivery delivery, TaskMessage message, java.time.Instant at) {
+        if (message != null) {
+            received(message);
+        }
+    }
+
+    @Override
+    public void started(TaskMessage message, String queue, java.time.Instant at) {
+        started(message, ProcessHandle.current().pid());
+    }
+
+    @Override
+    public void finished(Finished f) {
+        if (channel == null || f.message() == null) {
+            return;
+        }
+        switch (f.fate()) {
+            case SUCCESS -> succeeded(f.message(), f.result(), f.runtime() == null ? 0 : f.runtime());
+            case FAILURE -> failed(f.message(), f.exception());
+            case RETRY -> retried(f.message(), f.exception());
+            case REVOKED -> revoked(f.message(), "expired".equals(f.reason()), "terminated".equals(f.reason()));
+            default -> { } // Celery sends nothing for these
         }
     }
 

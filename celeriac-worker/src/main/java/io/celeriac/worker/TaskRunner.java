@@ -10,7 +10,6 @@ import io.celeriac.protocol.ExceptionInfo;
 import io.celeriac.protocol.Json;
 import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -29,16 +28,33 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 final class TaskRunner {
-    private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "celeriac-soft-limits");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService TIMERS = timers();
+
+    /** One daemon thread for soft limits; a cancelled timer leaves its queue at once (it holds the task's context). */
+    private static ScheduledExecutorService timers() {
+        java.util.concurrent.ScheduledThreadPoolExecutor e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "celeriac-soft-limits");
+            t.setDaemon(true);
+            t.setContextClassLoader(TaskRunner.class.getClassLoader()); // not the app's (started from a task): it outlives recycles
+            return t;
+        });
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
 
     private TaskRunner() {
     }
 
     static Outcome run(TaskDefinition task, RequestContext ctx, Duration softLimit) {
+        try (TaskLog ignored = TaskLog.of(ctx.id(), ctx.taskName(), ctx.hostname())) {
+            return runLogged(task, ctx, softLimit);
+        }
+    }
+
+    private static Outcome runLogged(TaskDefinition task, RequestContext ctx, Duration softLimit) {
+        if (ctx.trackStarted()) { // as Celery's trace: the pid of the process that runs the body
+            ctx.store(io.celeriac.protocol.TaskResult.started(ctx.id(), ProcessHandle.current().pid(), ctx.hostname()));
+        }
         Object[] args;
         try {
             args = task.bind(ctx.args(), ctx.kwargs());

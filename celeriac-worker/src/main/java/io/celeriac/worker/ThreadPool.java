@@ -43,6 +43,7 @@ final class ThreadPool implements WorkerPool {
     /** Threads still running a task that was abandoned at its hard limit. */
     private final Set<Thread> abandoned = ConcurrentHashMap.newKeySet();
     private final AtomicInteger timeLimitKills = new AtomicInteger();
+    private volatile TaskObserver observer = new TaskObserver() { };
 
     ThreadPool() {
         ThreadFactory v = virtualThreads("celeriac-task-");
@@ -117,6 +118,7 @@ final class ThreadPool implements WorkerPool {
             return new Outcome.Failure(ExceptionInfo.of(cause));
         } catch (TimeoutException e) {
             timeLimitKills.incrementAndGet();
+            observer.pool(TaskObserver.PoolEvent.TIME_LIMIT_KILL, ProcessHandle.current().pid());
             Thread t = body[0];
             if (state.compareAndSet(RUNNING, ABANDONED) && t != null) {
                 abandoned.add(t);
@@ -183,6 +185,11 @@ final class ThreadPool implements WorkerPool {
         m.put("max-concurrency", concurrency);
         m.put("threads", concurrency);
         return m;
+    }
+
+    @Override
+    public void observe(TaskObserver observer) {
+        this.observer = observer;
     }
 
     @Override

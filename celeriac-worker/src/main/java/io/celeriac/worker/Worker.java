@@ -37,13 +37,24 @@ public final class Worker {
     private final WorkerOptions options;
     private final TaskRegistry registry;
     private final Broker broker;
+    /** Presence and revocations. */
+    private final io.celeriac.spi.Coordination coordination;
     private final WorkerPool pool;
     private final WorkerStats stats = new WorkerStats();
+    /** Told of every message's fate and of the pool's events: the stats, task events, metrics, task history. */
+    private final Observers observers = new Observers();
+    private final ResultStore results;
+    /** {@code worker_metrics_port}: {@code /metrics} and health; null when off. */
+    private WorkerMetrics metrics;
+    /** {@code task_history}: the records of the tasks this worker handles; null when off. */
+    private HistoryWriter history;
     private final RequestHandler handler;
     private final Finisher finisher;
     private final Heartbeat heartbeat;
     private final Revocations revocations;
     private final ControlServer control;
+    /** {@code --autoscale}: sizes the pool from the messages held; null when off. */
+    private final Autoscaler autoscaler;
     private final LinkedBlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
     /** What this worker knows of its buffered messages' leases: one whose lease may have lapsed is not started. */
     private final Leases leases;
@@ -72,26 +83,86 @@ public final class Worker {
     /** Why the worker stopped by itself (see {@link #fatal}), or null. */
     private final java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
 
+    /**
+     * A worker over a broker and result store opened by the caller; its coordination store (presence,
+     * revocations) is opened from the settings ({@code coordination_url}) and closed when it stops.
+     */
     public Worker(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results, Clock clock) {
+        this(options, registry, broker, results, null, clock);
+    }
+
+    /**
+     * A worker over a broker, result store and coordination store opened by the caller, who also
+     * closes them.
+     *
+     * @param options      the worker's settings
+     * @param registry     its tasks
+     * @param broker       where it reserves messages
+     * @param results      where it stores results
+     * @param coordination where it records its heartbeats and reads revocations; null: opened from the settings
+     * @param clock        the time source
+     */
+    public Worker(WorkerOptions options, TaskRegistry registry, Broker broker, ResultStore results,
+                  io.celeriac.spi.Coordination coordination, Clock clock) {
         this.options = Objects.requireNonNull(options);
         this.registry = Objects.requireNonNull(registry);
         this.broker = Objects.requireNonNull(broker);
-        this.app = new Celeriac(options.config(), registry, broker, results, clock);
+        this.results = Objects.requireNonNull(results);
+        this.app = coordination == null ? new Celeriac(options.config(), registry, broker, results, clock)
+                : new Celeriac(options.config(), registry, broker, results, coordination, clock);
+        this.coordination = app.coordination();
         this.leases = new Leases(broker.lease(), clock);
+        this.autoscaler = options.autoscale()
+                ? new Autoscaler(options.autoscaleMax(), options.autoscaleMin(), options.autoscaleKeepalive(), clock) : null;
         HealthCheckTask.register(registry, () -> app, options);
         CeleryBuiltins.register(registry);
         this.pool = "threads".equals(options.pool()) ? new ThreadPool() : new ProcessPool(options);
+        observers.add(stats.observer);
+        pool.observe(observers);
         // after a fatal error the finisher still tries to commit what was submitted (the reason recorded with a message)
         this.finisher = new Finisher(results, broker, () -> cold && failure.get() == null);
-        this.revocations = new Revocations(broker, r -> terminate(r.taskId()));
-        this.handler = new RequestHandler(options, registry, broker, results, pool, stats, clock, () -> cold, finisher,
+        this.revocations = new Revocations(this.coordination, broker, r -> terminate(r.taskId()));
+        this.handler = new RequestHandler(options, registry, broker, results, pool, observers, clock, () -> cold, finisher,
                 revocations, () -> app, app.dispatch());
-        this.heartbeat = new Heartbeat(broker, options, stats, pool, registry.names(), revocations::refresh,
-                handler::events, leases, this::buffered);
-        this.control = new ControlServer(broker, options.nodeName(), new WorkerControl(this).methods());
+        this.heartbeat = new Heartbeat(broker, this.coordination, options, stats, pool, registry.names(), revocations::refresh,
+                handler::events, leases, this::buffered, concurrency::get);
+        this.control = new ControlServer(app.control(), options.nodeName(), new WorkerControl(this).methods());
         pool.onBroken(this::fatal);
-        handler.onFatal(this::fatal);
+        handler.onFatal(this::fatal, this::unfit);
     }
+
+    /**
+     * Adds an observer of every message's fate and of the pool's events (see {@link TaskObserver});
+     * call it before {@link #start}.
+     *
+     * @param observer told on the task's own thread: it must be quick; what it throws is logged once and ignored
+     */
+    public void observe(TaskObserver observer) {
+        observers.add(Objects.requireNonNull(observer));
+    }
+
+    /**
+     * Registers this worker's meters (the same as its {@code /metrics}: tasks by outcome, runtimes,
+     * retries, the pool, children, dead letters; each tagged {@code worker}) on an application's
+     * Micrometer registry as well, such as Spring Boot's; call it before {@link #start}.
+     *
+     * @param meterRegistry where the meters go; the caller owns and closes it
+     */
+    public synchronized void bindMeters(io.micrometer.core.instrument.MeterRegistry meterRegistry) {
+        if (startCalled) {
+            throw new IllegalStateException("bindMeters must be called before the worker starts");
+        }
+        boundRegistries.add(Objects.requireNonNull(meterRegistry));
+    }
+
+    private final List<io.micrometer.core.instrument.MeterRegistry> boundRegistries = new ArrayList<>();
+
+    /** The port {@code /metrics} listens on, or 0 when {@code worker_metrics_port} is 0 (off) or the worker has not started. */
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    private volatile int metricsPort;
 
     /**
      * The worker cannot go on (its pool cannot start children; a {@code VirtualMachineError} such as
@@ -105,6 +176,16 @@ public final class Worker {
         }
         log.error("{}: {}; stopping the worker (the messages it holds go back to the queue)", options.nodeName(), reason);
         coldStop(Thread.currentThread());
+    }
+
+    /**
+     * This JVM is not fit to run more (a {@code VirtualMachineError} in a thread-pool task): reserve and
+     * start nothing from now on, before the failed run's message is put back, so that another process
+     * runs it and not this one again. {@link #fatal} follows.
+     */
+    void unfit() {
+        consuming = false;
+        accepting = false;
     }
 
     /** Why the worker stopped by itself ({@link #fatal}), or empty when it was asked to stop or still runs. */
@@ -123,17 +204,63 @@ public final class Worker {
                 throw new IllegalArgumentException("the pool has one slot; it cannot shrink further");
             }
         }
-        pool.resize(delta);
-        concurrency.addAndGet(delta);
-        if (delta > 0) {
-            for (int i = 0; i < delta; i++) {
-                startSlot();
-            }
-        } else {
-            slotsToRetire.addAndGet(-delta);
-        }
+        applyResize(delta);
         log.info("{}: pool {} by {} to {}", options.nodeName(), delta > 0 ? "grew" : "shrank", Math.abs(delta), concurrency.get());
         return delta > 0 ? "pool will grow" : "pool will shrink";
+    }
+
+    /**
+     * {@code delta} more slots (and children), or fewer: a slot (a child) leaves when idle, or after
+     * the task it runs, never during it. Slots still waiting to retire are kept first when growing.
+     */
+    private void applyResize(int delta) {
+        pool.resize(delta);
+        concurrency.addAndGet(delta);
+        int start = Autoscaler.keepRetiring(slotsToRetire, delta); // a slot due to retire stays instead of a new one
+        for (int i = 0; i < start; i++) {
+            startSlot();
+        }
+        if (delta < 0) {
+            slotsToRetire.addAndGet(-delta);
+        }
+    }
+
+    /** The autoscaler, or null when {@code --autoscale} is off. */
+    Autoscaler autoscaler() {
+        return autoscaler;
+    }
+
+    /** The messages this worker holds (reserved ahead + running): the autoscaler's {@code qty}. */
+    int held() {
+        return held.get();
+    }
+
+    /**
+     * Autoscale: grows or shrinks the pool as {@link Autoscaler#decide} says for the messages held
+     * now. Called each second, when messages arrive, and after {@code autoscale} changed the range.
+     */
+    synchronized void autoscale() {
+        if (autoscaler == null || !accepting) {
+            return;
+        }
+        int delta = autoscaler.decide(held.get(), concurrency.get());
+        if (delta != 0) {
+            applyResize(delta);
+            log.info("{}: autoscale: scaling {} {} {} to {} (holding {} message(s))", options.nodeName(),
+                    delta > 0 ? "up" : "down", Math.abs(delta), pool instanceof ProcessPool ? "child JVM(s)" : "slot(s)",
+                    concurrency.get(), held.get());
+        }
+    }
+
+    private void autoscaleLoop() {
+        while (accepting) {
+            try {
+                autoscale();
+            } catch (RuntimeException e) {
+                log.error("{}: autoscale: {}", options.nodeName(), e.toString(), e);
+            }
+            sleepQuietly(1000); // Celery's autoscaler thread: once a second
+        }
     }
 
     private final long startedAtMillis = System.currentTimeMillis();
@@ -155,6 +282,10 @@ public final class Worker {
 
     Broker broker() {
         return broker;
+    }
+
+    io.celeriac.spi.Coordination coordination() {
+        return coordination;
     }
 
     Heartbeat heartbeat() {
@@ -214,16 +345,21 @@ public final class Worker {
         startCalled = true;
         warnOnDuplicateNodeName();
         try {
+            startObservers();
             pool.start();
         } catch (RuntimeException e) {
             failure.compareAndSet(null, e.getMessage());
             pool.close();
+            closeObservers();
+            app.close();
             terminated.countDown();
             throw e;
         }
         if (stopRequested) {
             log.info("{}: stopped while starting, before it reserved anything", options.nodeName());
             pool.close();
+            closeObservers();
+            app.close();
             terminated.countDown();
             return;
         }
@@ -240,11 +376,19 @@ public final class Worker {
         consumer = new Thread(this::consumeLoop, "celeriac-consumer");
         consumer.setDaemon(true);
         consumer.start();
+        if (autoscaler != null) {
+            Thread scaler = new Thread(this::autoscaleLoop, "celeriac-autoscaler");
+            scaler.setDaemon(true);
+            scaler.start();
+        }
         Thread reaper = new Thread(this::awaitSlotsThenGoOffline, "celeriac-shutdown");
         reaper.setDaemon(true);
         reaper.start();
-        log.info("{} ready: pool {}, concurrency {}, queues {}", options.nodeName(), pool.describe(),
-                options.concurrency(), options.queues());
+        log.info("{} ready: pool {}, concurrency {}, queues {}{}{}", options.nodeName(), pool.describe(),
+                autoscaler == null ? options.concurrency() : "autoscale " + options.autoscaleMax() + "," + options.autoscaleMin(),
+                options.queues(), metrics == null ? "" : ", metrics on http://"
+                        + hostForUrl(options.config().get(io.celeriac.config.Settings.WORKER_METRICS_BIND)) + ":" + metricsPort + "/metrics",
+                history == null ? "" : ", task history on");
         if (failure.get() != null) { // the pool broke as it started
             coldStop(null);
         } else if (stopRequested) { // a signal while starting, that shutdown() left to this method
@@ -252,9 +396,62 @@ public final class Worker {
         }
     }
 
+    /** Opens the task history (task_history) and starts /metrics (worker_metrics_port), before the pool starts. */
+    private void startObservers() {
+        io.celeriac.config.Config c = options.config();
+        if (c.get(io.celeriac.config.Settings.TASK_HISTORY)) {
+            try {
+                history = new HistoryWriter(io.celeriac.spi.Backends.openTaskHistory(c), options.nodeName(),
+                        c.get(io.celeriac.config.Settings.TASK_HISTORY_RETENTION), c.get(io.celeriac.config.Settings.TASK_HISTORY_MAX),
+                        Clock.systemUTC());
+                observers.add(history);
+            } catch (RuntimeException e) { // a history that cannot be kept costs records, never tasks
+                log.warn("{}: task_history is on, but {}; running without it", options.nodeName(),
+                        io.celeriac.protocol.LogText.escape(String.valueOf(e.getMessage())));
+            }
+        }
+        HistoryWriter h = history;
+        for (io.micrometer.core.instrument.MeterRegistry r : boundRegistries) {
+            observers.add(new WorkerMeters(r, options.nodeName(), java.util.Set.copyOf(registry.names()), stats,
+                    concurrency::get, this::liveChildren, () -> h == null ? 0 : h.dropped()));
+        }
+        int port = c.get(io.celeriac.config.Settings.WORKER_METRICS_PORT);
+        if (port > 0) {
+            WorkerMetrics m = new WorkerMetrics(options.nodeName(), java.util.Set.copyOf(registry.names()), broker, results, c, stats,
+                    concurrency::get, this::liveChildren, () -> h == null ? 0 : h.dropped());
+            try {
+                metricsPort = m.start(c.get(io.celeriac.config.Settings.WORKER_METRICS_BIND), port);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+            metrics = m;
+            observers.add(m);
+        }
+    }
+
+    private void closeObservers() {
+        if (metrics != null) {
+            metrics.close();
+        }
+        if (history != null) {
+            history.close();
+        }
+    }
+
+    /** The pool's child processes alive now (0 for the thread pool). */
+    private int liveChildren() {
+        Object p = pool.stats().get("processes");
+        return p instanceof java.util.Collection<?> c ? c.size() : 0;
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
     private void warnOnDuplicateNodeName() {
         try {
-            var other = broker.nodes().get(options.nodeName());
+            var other = coordination.nodes().get(options.nodeName());
             long fresh = 3 * options.heartbeatInterval().toMillis();
             if (other != null && System.currentTimeMillis() - other.at().toEpochMilli() < fresh && !deadHereBefore(other.json())) {
                 log.warn("another worker named {} sent a heartbeat {} ms ago; give each worker its own name"
@@ -305,8 +502,8 @@ public final class Worker {
                 }
                 if (!got.isEmpty()) {
                     held.addAndGet(got.size());
-                    stats.received.addAndGet(got.size());
                     buffer.addAll(got);
+                    autoscale(); // as Celery's, on each arrival: grow at once to the backlog
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -327,6 +524,16 @@ public final class Worker {
             try {
                 d = accepting ? buffer.poll(50, TimeUnit.MILLISECONDS) : null;
             } catch (InterruptedException e) {
+                return;
+            }
+            if (d != null && !accepting) { // stopped while this slot waited (a JVM error in another slot): not run here
+                leases.forget(d);
+                try {
+                    broker.requeue(d);
+                } catch (RuntimeException e) {
+                    log.warn("could not give message {} back ({}); it returns when its lease lapses", d.tag(), e.getMessage());
+                }
+                released(d);
                 return;
             }
             if (d == null) {
@@ -378,9 +585,13 @@ public final class Worker {
         return false;
     }
 
-    /** How many messages this worker may hold: its concurrency now × worker_prefetch_multiplier. */
+    /**
+     * How many messages this worker may hold: its concurrency now × worker_prefetch_multiplier;
+     * with autoscale, its MAX × the multiplier (as Celery), so the backlog it can see reaches MAX.
+     */
     int prefetchLimit() {
-        return Math.max(1, concurrency.get()) * options.prefetchMultiplier();
+        int size = autoscaler != null ? autoscaler.max() : concurrency.get();
+        return Math.max(1, size) * options.prefetchMultiplier();
     }
 
     /**
@@ -466,6 +677,8 @@ public final class Worker {
         control.close();
         heartbeat.close();
         pool.close();
+        closeObservers();
+        app.close(); // the coordination store, if it opened it (not the caller's broker and results)
         terminated.countDown();
     }
 

@@ -78,9 +78,12 @@ final class WorkerControl {
             t.start();
             return ok("shutting down: finishing the running tasks");
         });
-        m.put("pool_grow", args -> ok(w.resize(args.path("n").asInt(1))));
-        m.put("pool_shrink", args -> ok(w.resize(-args.path("n").asInt(1))));
-        m.put("autoscale", args -> error("ValueError('Autoscale not enabled')"));
+        // with autoscale on, Celery 5.2 refuses pool_grow / pool_shrink: the range is changed instead
+        m.put("pool_grow", args -> w.autoscaler() != null ? error(NOT_WITH_AUTOSCALE.formatted("pool_grow"))
+                : ok(w.resize(args.path("n").asInt(1))));
+        m.put("pool_shrink", args -> w.autoscaler() != null ? error(NOT_WITH_AUTOSCALE.formatted("pool_shrink"))
+                : ok(w.resize(-args.path("n").asInt(1))));
+        m.put("autoscale", this::autoscale);
         m.put("pool_restart", args -> error("ValueError('Pool restarts not enabled')"));
         m.put("rate_limit", this::rateLimit);
         m.put("time_limit", this::timeLimit);
@@ -116,6 +119,36 @@ final class WorkerControl {
         return m;
     }
 
+    private static final String NOT_WITH_AUTOSCALE = "%s is not supported with autoscale. Adjust autoscale range instead.";
+
+    /** Celery's {@code autoscale [max [min]]}: a new range, applied at once (above the new max, idle slots retire now). */
+    private ObjectNode autoscale(JsonNode args) {
+        Autoscaler a = w.autoscaler();
+        if (a == null) {
+            return error("ValueError('Autoscale not enabled')");
+        }
+        int[] range;
+        try {
+            range = a.update(bound(args.path("max")), bound(args.path("min")));
+        } catch (IllegalArgumentException e) {
+            return error(e.getMessage());
+        }
+        log.info("{}: autoscale now max={} min={}", w.nodeName(), range[0], range[1]);
+        w.autoscale();
+        return ok("autoscale now max=" + range[0] + " min=" + range[1]);
+    }
+
+    /** An autoscale bound: a number (or a numeric string), or null when absent. */
+    private static Integer bound(JsonNode v) {
+        if (v.isMissingNode() || v.isNull()) {
+            return null;
+        }
+        if (v.isIntegralNumber() || v.isTextual() && v.asText().trim().matches("\\d{1,6}")) {
+            return v.isIntegralNumber() ? v.asInt() : Integer.parseInt(v.asText().trim());
+        }
+        throw new IllegalArgumentException("autoscale bounds are whole numbers, got " + v);
+    }
+
     static ObjectNode ok(String what) {
         return Json.NODES.objectNode().put("ok", what);
     }
@@ -133,6 +166,14 @@ final class WorkerControl {
         o.put("clock", Long.toString(w.heartbeat().clock()));
         o.put("uptime", (System.currentTimeMillis() - w.startedAtMillis()) / 1000);
         o.set("pool", Json.toTree(w.pool().celeryStats(w.concurrency())));
+        Autoscaler a = w.autoscaler();
+        if (a != null) { // Celery's, where its worker puts it
+            ObjectNode as = o.putObject("autoscaler");
+            as.put("max", a.max());
+            as.put("min", a.min());
+            as.put("current", w.concurrency());
+            as.put("qty", w.held());
+        }
         o.set("broker", CeleryReplies.broker(w.broker().describe()));
         o.put("prefetch_count", w.prefetchLimit());
         o.set("rusage", CeleryReplies.rusage());
@@ -304,7 +345,7 @@ final class WorkerControl {
         JsonNode theirs = args.path("revoked");
         if (theirs.isObject() && !theirs.isEmpty()) {
             Instant until = Instant.now().plus(w.options().config().get(Settings.RESULT_EXPIRES));
-            theirs.fieldNames().forEachRemaining(id -> w.broker().revoke(id, false, until));
+            theirs.fieldNames().forEachRemaining(id -> w.coordination().revoke(id, false, until));
         }
         ObjectNode out = Json.NODES.objectNode();
         ObjectNode revoked = out.putObject("revoked");
@@ -359,7 +400,7 @@ final class WorkerControl {
             throw new IllegalArgumentException("revoke needs a task_id");
         }
         Instant until = Instant.now().plus(w.options().config().get(Settings.RESULT_EXPIRES));
-        ids.forEach(i -> w.broker().revoke(i, terminate, until));
+        ids.forEach(i -> w.coordination().revoke(i, terminate, until));
         w.revocations().refresh();
         if (terminate) {
             List<String> here = ids.stream().filter(w.handler()::isRunning).toList();

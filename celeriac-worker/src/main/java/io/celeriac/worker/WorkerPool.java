@@ -67,6 +67,10 @@ interface WorkerPool extends AutoCloseable {
     default void stopWaiting() {
     }
 
+    /** Who to tell of the pool's events (children started, retired, lost; time-limit kills); set before {@link #start}. */
+    default void observe(TaskObserver observer) {
+    }
+
     /** Who to tell, once, when the pool can no longer run anything (process pool: no child can start). */
     default void onBroken(java.util.function.Consumer<String> listener) {
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.celeriac.Canvas;
 import io.celeriac.canvas.ChordCallback;
+import io.celeriac.canvas.Continuations;
 import io.celeriac.canvas.Dispatch;
 import io.celeriac.spi.Publication;
 import io.celeriac.testkit.CeleryCaptures;

@@ -94,9 +94,114 @@ public final class ExecutionTestApp implements CeleriacApp {
         return null;
     }
 
+    /**
+     * Waits for the file {@code go-0} in {@code dir}, then reports PROGRESS {@code {"current": i,
+     * "total": steps}} for i = 1..steps, each time waiting for {@code go-i} before going on: a latch
+     * the test opens from outside, whatever process runs the task.
+     */
+    @Task(name = "progress")
+    public String progress(TaskContext ctx, String dir, int steps) throws InterruptedException {
+        awaitFile(Path.of(dir, "go-0"));
+        for (int i = 1; i <= steps; i++) {
+            ctx.updateState("PROGRESS", Map.of("current", i, "total", steps));
+            awaitFile(Path.of(dir, "go-" + i));
+        }
+        return "done " + steps;
+    }
+
+    /** {@link #progress}, with {@code trackStarted} on for this task alone. */
+    @Task(name = "tracked_progress", trackStarted = Task.Toggle.TRUE)
+    public String trackedProgress(TaskContext ctx, String dir, int steps) throws InterruptedException {
+        return progress(ctx, dir, steps);
+    }
+
+    /** Reports {@code state}, then returns "reported". */
+    @Task(name = "report_state")
+    public String reportState(TaskContext ctx, String state) {
+        ctx.updateState(state, Map.of("note", "from the task"));
+        return "reported";
+    }
+
+    private static void awaitFile(Path file) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.exists(file) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+    }
+
     @Task(name = "nap")
     public long nap(double seconds) throws InterruptedException {
         Thread.sleep((long) (seconds * 1000));
+        return ProcessHandle.current().pid();
+    }
+
+    /** Counts the runs in this app's life: a static, so it starts from zero each time the app is loaded afresh. */
+    private static int runs;
+
+    /** Memory kept by {@link #hog}: a static of the app. */
+    private static final java.util.List<byte[]> HELD = new java.util.ArrayList<>();
+
+    @Task(name = "count")
+    public Map<String, Object> count() {
+        return Map.of("runs", ++runs, "pid", ProcessHandle.current().pid(), "loader", String.valueOf(getClass().getClassLoader().getName()));
+    }
+
+    /**
+     * Sets a thread local of the task's thread to {@code value} and returns what it held before
+     * ("" for nothing). The {@code ThreadLocal} itself is kept in the JVM's system properties, so
+     * every load of this app reads the same one: what it held can only be gone with the thread.
+     */
+    @Task(name = "thread_local")
+    public Map<String, Object> threadLocal(String value) {
+        @SuppressWarnings("unchecked")
+        ThreadLocal<String> local = (ThreadLocal<String>) System.getProperties()
+                .computeIfAbsent("celeriac.test.thread_local", k -> new ThreadLocal<String>());
+        String before = local.get();
+        local.set(value);
+        return Map.of("before", before == null ? "" : before, "pid", ProcessHandle.current().pid());
+    }
+
+    /**
+     * Remembers this load of the app (a weak reference to its class loader, in the system
+     * properties) the first time; later, after a full collection, tells whether that load is gone.
+     */
+    @Task(name = "first_load_collected")
+    public boolean firstLoadCollected() throws InterruptedException {
+        Object first = System.getProperties().get("celeriac.test.first_loader");
+        if (first == null) {
+            System.getProperties().put("celeriac.test.first_loader", new java.lang.ref.WeakReference<>(getClass().getClassLoader()));
+            return false;
+        }
+        for (int i = 0; i < 20 && ((java.lang.ref.WeakReference<?>) first).get() != null; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        return ((java.lang.ref.WeakReference<?>) first).get() == null;
+    }
+
+    /** Keeps {@code mib} MiB more in a static of the app, every page written, and returns the pid. */
+    @Task(name = "hog")
+    public long hog(int mib) {
+        for (int i = 0; i < mib; i++) {
+            byte[] b = new byte[1 << 20];
+            java.util.Arrays.fill(b, (byte) 1);
+            HELD.add(b);
+        }
+        return ProcessHandle.current().pid();
+    }
+
+    /** Starts a thread that never ends (a leak a reload cannot free) and returns the pid. */
+    @Task(name = "leak_thread")
+    public long leakThread() {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(Long.MAX_VALUE);
+            } catch (InterruptedException e) {
+                // never
+            }
+        }, "leaked-by-the-app");
+        t.setDaemon(true);
+        t.start();
         return ProcessHandle.current().pid();
     }
 }

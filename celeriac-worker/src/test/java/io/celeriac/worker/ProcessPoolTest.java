@@ -168,18 +168,84 @@ class ProcessPoolTest {
     }
 
     @Test
-    void withMaxTasksPerChildFiftyFiveHundredTasksRunInAtLeastTenChildren() {
+    void withMaxTasksPerChildFiftyFiveHundredTasksRunInTwoJvmsThatReloadTheAppEveryFifty() {
         start(b -> b.set(Settings.WORKER_MAX_TASKS_PER_CHILD, 50));
         List<AsyncResult> rs = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
-            rs.add(client.send("pid"));
+            rs.add(client.send("count"));
         }
         Set<Long> pids = new HashSet<>();
+        Set<String> loaders = new HashSet<>();
         for (AsyncResult r : rs) {
-            pids.add(r.get(Duration.ofSeconds(120)).asLong());
+            JsonNode v = r.get(Duration.ofSeconds(120));
+            assertThat(v.get("runs").asInt()).isBetween(1, 50);
+            pids.add(v.get("pid").asLong());
+            loaders.add(v.get("pid").asLong() + " " + v.get("loader").asText());
         }
-        assertThat(pids).hasSizeGreaterThanOrEqualTo(10);
-        assertThat((Long) worker.poolStats().get("children_retired")).isGreaterThanOrEqualTo(9L);
+        assertThat(pids).hasSize(2); // no JVM was replaced
+        assertThat(loaders).hasSizeGreaterThanOrEqualTo(10); // every 50 tasks a child loaded the app afresh
+        assertThat(worker.poolStats()).containsEntry("recycle", "class loader").containsEntry("children_retired", 0L);
+        assertThat((Long) worker.poolStats().get("children_recycled")).isGreaterThanOrEqualTo(8L);
+    }
+
+    @Test
+    void aRecycleStartsTheAppsStaticsFromZeroInTheSameJvm() {
+        start(b -> b.set(Settings.WORKER_CONCURRENCY, 1).set(Settings.WORKER_MAX_TASKS_PER_CHILD, 5));
+        List<Integer> runs = new ArrayList<>();
+        Set<Long> pids = new HashSet<>();
+        for (int i = 0; i < 12; i++) {
+            JsonNode v = client.send("count").get(WAIT);
+            runs.add(v.get("runs").asInt());
+            pids.add(v.get("pid").asLong());
+        }
+        assertThat(runs).containsExactly(1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2);
+        assertThat(pids).hasSize(1);
+        assertThat(worker.poolStats()).containsEntry("children_recycled", 2L).containsEntry("children_retired", 0L)
+                .containsEntry("children_started", 1L);
+    }
+
+    @Test
+    void aRecycleDropsTheTaskThreadWithItsThreadLocalsAndFreesTheOldApp() {
+        start(b -> b.set(Settings.WORKER_CONCURRENCY, 1).set(Settings.WORKER_MAX_TASKS_PER_CHILD, 2));
+        assertThat(client.send("first_load_collected").get(WAIT).asBoolean()).isFalse(); // remembers the first load
+        JsonNode first = client.send("thread_local", "set before the recycle").get(WAIT);
+        assertThat(first.get("before").asText()).isEmpty();
+        // the child has run 2 tasks: it reloads the app, on a new task thread
+        JsonNode after = client.send("thread_local", "again").get(WAIT);
+        assertThat(after.get("before").asText()).isEmpty(); // the same ThreadLocal, read on a new thread
+        assertThat(after.get("pid").asLong()).isEqualTo(first.get("pid").asLong());
+        JsonNode same = client.send("thread_local", "third").get(WAIT); // no recycle in between: the same thread
+        assertThat(same.get("before").asText()).isEqualTo("again");
+        // the first load of the app (its classes, their statics) has been collected
+        assertThat(client.send("first_load_collected").get(WAIT).asBoolean()).isTrue();
+    }
+
+    @Test
+    void aThreadTheAppLeftRunningIsReportedAndKeepsTheOldAppInMemoryUntilTheJvmIsReplaced() {
+        start(b -> b.set(Settings.WORKER_CONCURRENCY, 1).set(Settings.WORKER_MAX_TASKS_PER_CHILD, 2));
+        assertThat(client.send("first_load_collected").get(WAIT).asBoolean()).isFalse(); // remembers the first load
+        long pid = client.send("leak_thread").get(WAIT).asLong();
+        // reloaded after those two: the leaked thread still runs, with the first load as its context
+        assertThat(client.send("first_load_collected").get(WAIT).asBoolean()).isFalse();
+        assertThat(client.send("pid").get(WAIT).asLong()).isEqualTo(pid);
+        assertThat(worker.poolStats()).containsEntry("stray_app_threads", 1L).containsEntry("children_retired", 0L);
+    }
+
+    @Test
+    void residentMemoryAboveTheLimitReplacesTheJvmEvenWhenTasksRecycleByClassLoader() {
+        start(b -> b.set(Settings.WORKER_CONCURRENCY, 1).set(Settings.WORKER_MAX_TASKS_PER_CHILD, 100)
+                .set(Settings.WORKER_MAX_MEMORY_PER_CHILD, 300 * 1024)); // far above a fresh child (in CI one passed 160 MiB); under -Xmx512m
+        // with a memory limit the pool keeps a spare child warm, so tasks may run on either child: follow the one that hogs
+        for (int i = 0; i < 4; i++) {
+            client.send("pid").get(WAIT);
+        }
+        assertThat(worker.poolStats()).containsEntry("children_retired", 0L); // well under the limit: kept
+        long hog = client.send("hog", 350).get(WAIT).asLong();
+        await().atMost(WAIT).until(() -> ProcessHandle.of(hog).isEmpty()); // above it after its task: that JVM exited
+        assertThat(worker.poolStats()).containsEntry("children_retired", 1L);
+        for (int i = 0; i < 4; i++) {
+            assertThat(client.send("pid").get(WAIT).asLong()).isNotEqualTo(hog);
+        }
     }
 
     @Test
@@ -216,8 +282,8 @@ class ProcessPoolTest {
         AsyncResult blocker = client.send("nap", 30);
         await().atMost(WAIT).until(() -> worker.stats().active() == 1);
         AsyncResult queued = client.send("pid");
-        client.broker().revoke(queued.id(), false, java.time.Instant.now().plusSeconds(3600));
-        client.broker().revoke(blocker.id(), true, java.time.Instant.now().plusSeconds(3600));
+        client.coordination().revoke(queued.id(), false, java.time.Instant.now().plusSeconds(3600));
+        client.coordination().revoke(blocker.id(), true, java.time.Instant.now().plusSeconds(3600));
         await().atMost(WAIT).until(() -> blocker.state() == TaskState.REVOKED);
         assertThat(blocker.meta().orElseThrow().exception().message()).isEqualTo("terminated");
         await().atMost(WAIT).until(() -> queued.state() == TaskState.REVOKED);

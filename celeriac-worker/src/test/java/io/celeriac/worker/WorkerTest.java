@@ -131,6 +131,82 @@ class WorkerTest {
     }
 
     @Test
+    void observersAreToldEachMessagesFateOnceAndOneThatThrowsBreaksNoRun() throws Exception {
+        Config c = config(2, 1);
+        client = Celeriac.open(c, registry);
+        worker = new Worker(WorkerOptions.from(c), registry, client.broker(), client.results(), Clock.systemUTC());
+        java.util.concurrent.atomic.AtomicInteger thrown = new java.util.concurrent.atomic.AtomicInteger();
+        worker.observe(new TaskObserver() { // fails on every call: logged once, ignored
+            @Override
+            public void received(Delivery d, io.celeriac.protocol.TaskMessage m, Instant at) {
+                thrown.incrementAndGet();
+                throw new IllegalStateException("observer bug");
+            }
+
+            @Override
+            public void finished(Finished f) {
+                thrown.incrementAndGet();
+                throw new IllegalStateException("observer bug");
+            }
+        });
+        List<TaskObserver.Finished> fates = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+        worker.observe(new TaskObserver() {
+            @Override
+            public void received(Delivery d, io.celeriac.protocol.TaskMessage m, Instant at) {
+                received.incrementAndGet();
+            }
+
+            @Override
+            public void started(io.celeriac.protocol.TaskMessage m, String queue, Instant at) {
+                started.incrementAndGet();
+            }
+
+            @Override
+            public void finished(Finished f) {
+                fates.add(f);
+            }
+        });
+        worker.start();
+        AsyncResult ok = client.send("add", 2, 3);
+        AsyncResult bad = client.send("fail", "boom");
+        AsyncResult flaky = client.send("flaky", 1);
+        AsyncResult unknown = client.send("no_such_task");
+        AsyncResult expired = client.send("add", List.of(1, 1), Map.of(),
+                SendOptions.NONE.withExpires(Instant.now().minusSeconds(5)));
+        assertThat(ok.get(WAIT).asInt()).isEqualTo(5);
+        assertThat(flaky.get(WAIT).asText()).isEqualTo("ok after 1");
+        for (AsyncResult r : List.of(bad, unknown, expired)) {
+            await().atMost(WAIT).until(() -> r.state().ready());
+        }
+        await().atMost(WAIT).until(() -> fates.size() == 6);
+        Map<String, List<TaskObserver.Fate>> byId = new java.util.HashMap<>();
+        fates.forEach(f -> byId.computeIfAbsent(f.id(), k -> new java.util.ArrayList<>()).add(f.fate()));
+        assertThat(byId.get(ok.id())).containsExactly(TaskObserver.Fate.SUCCESS);
+        assertThat(byId.get(bad.id())).containsExactly(TaskObserver.Fate.FAILURE);
+        assertThat(byId.get(flaky.id())).containsExactly(TaskObserver.Fate.RETRY, TaskObserver.Fate.SUCCESS);
+        assertThat(byId.get(unknown.id())).containsExactly(TaskObserver.Fate.REJECTED);
+        assertThat(byId.get(expired.id())).containsExactly(TaskObserver.Fate.REVOKED);
+        assertThat(received.get()).isEqualTo(6);
+        assertThat(started.get()).isEqualTo(4); // add, fail, flaky twice: the unknown and the expired never ran
+        TaskObserver.Finished success = fates.stream().filter(f -> f.id().equals(ok.id())).findFirst().orElseThrow();
+        assertThat(success.result().asInt()).isEqualTo(5);
+        assertThat(success.runtime()).isNotNull();
+        assertThat(success.queue()).isEqualTo("celery");
+        assertThat(fates.stream().filter(f -> f.id().equals(unknown.id())).findFirst().orElseThrow().deadLettered()).isTrue();
+        assertThat(thrown.get()).isEqualTo(12);
+        // the stats are fed by the same observer
+        assertThat(worker.stats().succeeded()).isEqualTo(2);
+        assertThat(worker.stats().failed()).isEqualTo(1);
+        assertThat(worker.stats().retried()).isEqualTo(1);
+        assertThat(worker.stats().revoked()).isEqualTo(1);
+        assertThat(worker.stats().deadLettered()).isEqualTo(1);
+        assertThat(worker.stats().received()).isEqualTo(6);
+        assertThat(worker.stats().active()).isZero();
+    }
+
+    @Test
     void floatsKeepTheirTypeThroughArgumentsAndResults() throws Exception {
         start(1, 1);
         JsonNode back = client.send("echo", 1.0, -0.0, 2.5, 3, Double.NaN).get(WAIT);
@@ -308,7 +384,7 @@ class WorkerTest {
         assertThat(worker.awaitTermination(WAIT)).isTrue();
         assertThat(running.get(WAIT).asText()).isEqualTo("released");
         assertThat(client.broker().size("celery")).isEqualTo(5); // none lost, none run
-        assertThat(client.broker().nodes()).doesNotContainKey("test@host");
+        assertThat(client.coordination().nodes()).doesNotContainKey("test@host");
     }
 
     @Test
@@ -350,7 +426,7 @@ class WorkerTest {
     @Test
     void aWorkerAnswersPingAndStatsThroughTheBroker() throws Exception {
         start(1, 1);
-        io.celeriac.spi.ControlChannel control = client.broker().control();
+        io.celeriac.spi.ControlChannel control = client.control();
         List<String> both = List.of("test@host", "nobody@nowhere");
         Map<String, JsonNode> pong = control.call("ping", null, both, both, Duration.ofSeconds(2));
         assertThat(pong).containsOnlyKeys("test@host");
@@ -366,12 +442,38 @@ class WorkerTest {
     @Test
     void aWorkerRecordsHeartbeatsWhileItRuns() throws Exception {
         start(1, 1);
-        await().atMost(WAIT).until(() -> client.broker().nodes().containsKey("test@host"));
-        JsonNode beat = Json.read(client.broker().nodes().get("test@host").json());
+        await().atMost(WAIT).until(() -> client.coordination().nodes().containsKey("test@host"));
+        JsonNode beat = Json.read(client.coordination().nodes().get("test@host").json());
         assertThat(beat.get("hostname").asText()).isEqualTo("test@host");
         assertThat(beat.get("sw_ident").asText()).isEqualTo("celeriac");
         assertThat(beat.get("registered")).isNotEmpty();
         long first = beat.get("clock").asLong();
-        await().atMost(WAIT).until(() -> Json.read(client.broker().nodes().get("test@host").json()).get("clock").asLong() > first);
+        await().atMost(WAIT).until(() -> Json.read(client.coordination().nodes().get("test@host").json()).get("clock").asLong() > first);
+    }
+
+    /** coordination_url on a store of its own: heartbeats, revocations and control's look-up go there; the queues stay on the broker. */
+    @Test
+    void presenceAndRevocationsLiveAtTheCoordinationUrlApartFromTheBroker() throws Exception {
+        String elsewhere = "memory://coordination-" + UUID.randomUUID();
+        start(config(1, 1).toBuilder().set(Settings.COORDINATION_URL, elsewhere).build());
+        io.celeriac.spi.InMemoryBackend memory = new io.celeriac.spi.InMemoryBackend();
+        try (io.celeriac.spi.Coordination there = memory.openCoordination(elsewhere, Config.defaults());
+             io.celeriac.spi.Coordination brokers = memory.openCoordination(url, Config.defaults())) {
+            await().atMost(WAIT).until(() -> there.nodes().containsKey("test@host"));
+            assertThat(brokers.nodes()).as("nothing on the broker's store").isEmpty();
+            Map<String, JsonNode> pong = client.control().call("ping", null, null, List.of("test@host"), Duration.ofSeconds(5));
+            assertThat(pong).containsOnlyKeys("test@host"); // a broadcast: the worker found at the coordination URL
+            AsyncResult running = client.send("block");
+            await().atMost(WAIT).until(() -> worker.stats().active() == 1);
+            AsyncResult queued = client.send("add", 1, 2);
+            client.revoke(queued.id(), false);
+            assertThat(there.revocations(Instant.EPOCH)).anyMatch(r -> r.taskId().equals(queued.id()));
+            assertThat(brokers.revocations(Instant.EPOCH)).isEmpty();
+            release.countDown();
+            assertThat(running.get(WAIT).asText()).isNotEmpty();
+            await().atMost(WAIT).until(() -> queued.state() == TaskState.REVOKED);
+        } finally {
+            io.celeriac.spi.InMemoryBackend.drop(elsewhere);
+        }
     }
 }
