@@ -3,8 +3,10 @@ package io.celeriac.rabbitmq;
 import com.rabbitmq.client.Channel;
 import io.celeriac.spi.Delivery;
 import java.time.Duration;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,12 +18,21 @@ import java.util.concurrent.TimeUnit;
  * stopped renewing: a stuck worker) is given back by a timer, as the other brokers' leases lapse.
  * A consumer that dies needs none of this: RabbitMQ takes its deliveries back when its channel
  * closes. After a reconnection the old deliveries are void (RabbitMQ requeued them) and forgotten.
+ *
+ * <p>The acks of a batch go out as few frames as their delivery tags allow: the run of a channel's
+ * lowest held tags that are all in the batch in one {@code basic.ack} with {@code multiple}, the
+ * rest one by one. Each channel's held tags are kept (under the channel's lock, where every ack and
+ * nack is sent), and a tag is held before any higher one is handed out, so a multiple ack never
+ * covers a delivery that is not the worker's to ack.
  */
 final class Holdings implements AutoCloseable {
     private final RabbitConnection conn;
     private final Object lock;
     private final Duration lease;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
+    /** Each channel's held tags, lowest first; guarded by {@link #lock}. */
+    private final Map<Channel, TreeSet<Long>> open = new IdentityHashMap<>();
+    private final RabbitConnection.Op<?> sync;
     private final ScheduledExecutorService reaper;
 
     /** A delivery held: its channel's tag and when its lease lapses. */
@@ -41,12 +52,19 @@ final class Holdings implements AutoCloseable {
      * @param conn  the connection
      * @param lock  guards the consumer's channel
      * @param lease how long a delivery is held without renewal
+     * @param sync  a round trip on a channel (the server has handled what was sent before on it)
      */
-    Holdings(RabbitConnection conn, Object lock, Duration lease) {
+    Holdings(RabbitConnection conn, Object lock, Duration lease, RabbitConnection.Op<?> sync) {
         this.conn = conn;
         this.lock = lock;
         this.lease = lease;
-        conn.onRecovery(held::clear);
+        this.sync = sync;
+        conn.onRecovery(() -> {
+            held.clear();
+            synchronized (lock) {
+                open.clear();
+            }
+        });
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "celeriac-rabbit-leases");
             t.setDaemon(true);
@@ -59,21 +77,60 @@ final class Holdings implements AutoCloseable {
     /** Holds delivery {@code amqpTag} of {@code channel}; returns it as the worker sees it. */
     Delivery hold(Channel channel, long amqpTag, String queue, String payload, int deliveryCount) {
         String tag = System.identityHashCode(channel) + ":" + amqpTag;
+        synchronized (lock) {
+            if (!open.containsKey(channel)) {
+                open.keySet().removeIf(c -> !c.isOpen()); // a closed one's deliveries went back
+            }
+            open.computeIfAbsent(channel, c -> new TreeSet<>()).add(amqpTag);
+        }
         held.put(tag, new Held(channel, amqpTag, System.nanoTime() + lease.toNanos()));
         return new Delivery(queue, payload, tag, deliveryCount);
     }
 
     void ack(List<Delivery> deliveries) {
+        Map<Channel, TreeSet<Long>> byChannel = new IdentityHashMap<>();
         for (Delivery d : deliveries) {
             Held h = held.remove(d.tag());
-            if (h != null && h.channel.isOpen()) {
-                conn.call("ack", h.channel, c -> {
-                    synchronized (lock) {
-                        c.basicAck(h.amqpTag, false);
-                    }
-                    return null;
-                });
+            if (h != null) {
+                byChannel.computeIfAbsent(h.channel, c -> new TreeSet<>()).add(h.amqpTag);
             }
+        }
+        byChannel.forEach((ch, tags) -> {
+            if (!ch.isOpen()) {
+                synchronized (lock) {
+                    open.remove(ch); // its deliveries went back when it closed
+                }
+                return;
+            }
+            conn.call("ack", ch, c -> {
+                synchronized (lock) {
+                    acks(c, tags);
+                }
+                return null;
+            });
+        });
+    }
+
+    /** Acks {@code tags} of {@code c}: its lowest held ones that are all in {@code tags} at once. */
+    private void acks(Channel c, TreeSet<Long> tags) throws java.io.IOException {
+        TreeSet<Long> mine = open.getOrDefault(c, new TreeSet<>());
+        long upTo = -1;
+        int run = 0;
+        for (long t : mine) {
+            if (!tags.contains(t)) {
+                break;
+            }
+            upTo = t;
+            run++;
+        }
+        if (run > 1) {
+            c.basicAck(upTo, true);
+            mine.headSet(upTo, true).clear();
+            tags.headSet(upTo, true).clear();
+        }
+        for (long t : tags) {
+            c.basicAck(t, false);
+            mine.remove(t);
         }
     }
 
@@ -83,14 +140,9 @@ final class Holdings implements AutoCloseable {
             giveBack(h);
             // a round trip on the same channel: the server has handled the nack when this returns, so
             // the message is ready for others (and counted by size) when requeue returns
-            conn.call("give a message back", h.channel, c -> {
-                synchronized (lock) {
-                    if (c.isOpen()) {
-                        c.basicQos(1, false);
-                    }
-                }
-                return null;
-            });
+            if (h.channel.isOpen()) {
+                conn.call("give a message back", h.channel, sync);
+            }
         }
     }
 
@@ -104,6 +156,10 @@ final class Holdings implements AutoCloseable {
             conn.call("give a message back", h.channel, c -> {
                 synchronized (lock) {
                     c.basicNack(h.amqpTag, false, true);
+                    TreeSet<Long> mine = open.get(c);
+                    if (mine != null) {
+                        mine.remove(h.amqpTag);
+                    }
                 }
                 return null;
             });

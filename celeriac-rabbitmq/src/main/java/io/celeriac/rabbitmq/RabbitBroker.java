@@ -1,10 +1,6 @@
 package io.celeriac.rabbitmq;
 
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.DefaultConsumer;
-import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.GetResponse;
 import io.celeriac.config.Config;
 import io.celeriac.config.Settings;
 import io.celeriac.spi.Broker;
@@ -17,27 +13,25 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The broker on RabbitMQ, in kombu's layout (see docs/RABBITMQ-TOPOLOGY.md): tasks are published to
  * the default exchange with the queue's name as routing key, persistent, with a publisher confirm;
- * they are taken with {@code basic.get} up to what the worker's buffer has room for (concurrency ×
- * {@code worker_prefetch_multiplier}), and while a reserve waits for an empty queue a consumer with
- * {@code basic.qos} prefetch 1 per queue wakes it the moment one arrives. Nothing is prefetched that
- * the worker did not ask for, so a requeued message is free for any consumer and purge sees all
- * that waits.
+ * they are taken up to what the worker's buffer has room for (concurrency ×
+ * {@code worker_prefetch_multiplier}) in batches ({@link Taker}: a {@code basic.get}, then a
+ * consumer with {@code basic.qos} prefetch at the room left, cancelled when the batch is in), and
+ * while a reserve waits for an empty queue a consumer with prefetch 1 per queue wakes it the moment
+ * one arrives. Nothing is prefetched that the worker did not ask for, so a requeued message is free
+ * for any consumer and purge sees all that waits.
  *
- * <p>Acknowledgements are late ({@link #ack} after the result is stored). A consumer that dies has
+ * <p>Acknowledgements are late ({@link #ack} after the result is stored), a batch's contiguous
+ * delivery tags in one {@code basic.ack} with {@code multiple} ({@link Holdings}). A consumer that dies has
  * its unacked messages redelivered by RabbitMQ at once (on channel close); one that lives but stops
  * renewing ({@link #renew}) gives them back itself after its lease. A redelivered message is counted
  * before it runs: it is published again with {@code x-celeriac-redeliveries} one higher (confirmed)
@@ -56,24 +50,17 @@ final class RabbitBroker implements Broker {
     private final Object lock = new Object();
     private final Holdings holdings;
     private final ArrayDeque<Delivery> pending = new ArrayDeque<>();
-    private Channel channel;
+    private final Taker taker;
+    /** How many messages each queue had waiting at its last count, less what was taken since. */
+    private final Map<String, Integer> backlog = new java.util.concurrent.ConcurrentHashMap<>();
 
     RabbitBroker(RabbitConnection conn, Config config) {
         this.conn = conn;
         this.queues = new TaskQueues(conn, config);
         this.park = new EtaPark(config);
         this.lease = config.get(Settings.BROKER_RECOVERY_TIMEOUT);
-        this.holdings = new Holdings(conn, lock, lease);
-    }
-
-    private Channel channel() throws IOException {
-        synchronized (lock) {
-            if (channel == null || !channel.isOpen()) {
-                channel = conn.connection().createChannel();
-                channel.basicQos(1, false);
-            }
-            return channel;
-        }
+        this.holdings = new Holdings(conn, lock, lease, this::sync);
+        this.taker = new Taker(conn, lock, holdings);
     }
 
     @Override
@@ -99,12 +86,16 @@ final class RabbitBroker implements Broker {
         while (true) {
             park.move(names, this::publish);
             takePending(names, max, out);
-            get(names, max, out);
+            take(names, max, out);
             long left = deadline - System.nanoTime();
             if (!out.isEmpty() || left <= 0) {
                 return out;
             }
-            awaitArrival(names, Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, SLICE_MS));
+            taker.await(names, Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, SLICE_MS), d -> {
+                synchronized (pending) {
+                    pending.add(d);
+                }
+            });
         }
     }
 
@@ -120,113 +111,54 @@ final class RabbitBroker implements Broker {
         }
     }
 
-    /** basic.get round-robin over the queues until {@code max} or all are empty. */
-    private void get(List<String> names, int max, List<Delivery> out) {
-        Set<String> empty = new java.util.HashSet<>();
-        while (out.size() < max && empty.size() < names.size()) {
-            for (String q : names) {
-                if (out.size() >= max || empty.contains(q)) {
-                    continue;
-                }
-                GetResponse r = conn.call("take from queue '" + q + "'", null, ignored -> {
-                    synchronized (lock) {
-                        return channel().basicGet(q, false);
-                    }
-                });
-                if (r == null) {
-                    empty.add(q);
-                } else {
-                    Delivery d = accept(q, r.getEnvelope(), r.getProps(), r.getBody());
-                    if (d != null) {
-                        out.add(d);
-                    }
-                }
-            }
-        }
-    }
-
-    /** Listens on the queues for up to {@code ms}; what arrives goes to {@link #pending}. */
-    private void awaitArrival(List<String> names, long ms) throws InterruptedException {
-        record Arrival(String queue, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-        }
-        BlockingQueue<Arrival> arrivals = new LinkedBlockingQueue<>();
-        CountDownLatch cancelled = new CountDownLatch(names.size());
-        List<String> tags = new ArrayList<>();
-        Arrival first = null;
-        Channel ch = conn.call("listen", null, ignored -> channel());
-        try {
-            for (String q : names) {
-                DefaultConsumer c = new DefaultConsumer(ch) {
-                    @Override
-                    public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] body) {
-                        arrivals.add(new Arrival(q, env, props, body));
-                    }
-
-                    @Override
-                    public void handleCancelOk(String tag) {
-                        cancelled.countDown();
-                    }
-                };
-                tags.add(conn.call("listen on queue '" + q + "'", ch, x -> {
-                    synchronized (lock) {
-                        return x.basicConsume(q, false, c);
-                    }
-                }));
-            }
-            first = arrivals.poll(ms, TimeUnit.MILLISECONDS);
-        } finally {
-            for (String tag : tags) {
-                try {
-                    synchronized (lock) {
-                        ch.basicCancel(tag);
-                    }
-                } catch (IOException | RuntimeException gone) {
-                    cancelled.countDown(); // the channel closed: the server took its deliveries back
-                }
-            }
-            for (int i = tags.size(); i < names.size(); i++) {
-                cancelled.countDown();
-            }
-            cancelled.await(2, TimeUnit.SECONDS);
-            if (first != null) {
-                arrivals.add(first);
-            }
-            for (Arrival a; (a = arrivals.poll()) != null; ) {
-                Delivery d = accept(a.queue(), a.envelope(), a.props(), a.body());
-                if (d != null) {
-                    synchronized (pending) {
-                        pending.add(d);
-                    }
-                }
-            }
-        }
-    }
-
     /**
-     * A delivery as the worker sees it; null when it was redelivered: then it is counted (published
-     * again one higher, the original acked) and its copy comes later.
+     * Takes from the queues until {@code max} or all are empty: one {@code basic.get} from each in
+     * turn, then a batch from each that said more wait, while there is room. A queue whose last
+     * count showed more waiting than there is room is taken from in a batch at once (its count
+     * lowered by what came; one that gives fewer than asked is counted again with a get).
      */
-    private Delivery accept(String queue, Envelope env, AMQP.BasicProperties props, byte[] body) {
-        Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
-        int before = headers.get(AmqpForm.REDELIVERIES) instanceof Number n ? n.intValue() : 0;
-        Channel ch;
-        synchronized (lock) {
-            ch = channel;
+    private void take(List<String> names, int max, List<Delivery> out) throws InterruptedException {
+        Map<String, Integer> waiting = new LinkedHashMap<>();
+        for (String q : names) {
+            int room = max - out.size();
+            if (room <= 0) {
+                return;
+            }
+            int known = backlog.getOrDefault(q, 0);
+            if (known > room) {
+                batch(q, room, known, out);
+                continue;
+            }
+            int more = taker.getOne(q, out);
+            if (more > 0) {
+                waiting.put(q, more);
+            } else {
+                backlog.remove(q);
+            }
         }
-        if (env.isRedeliver()) {
-            Map<String, Object> h = new HashMap<>(headers);
-            h.put(AmqpForm.REDELIVERIES, before + 1);
-            conn.publish("", queue, props.builder().headers(h).build(), body, true);
-            conn.call("ack a counted redelivery", ch, c -> {
-                synchronized (lock) {
-                    c.basicAck(env.getDeliveryTag(), false);
-                }
-                return null;
-            });
-            return null;
+        for (Map.Entry<String, Integer> w : waiting.entrySet()) {
+            int room = max - out.size();
+            if (room <= 0) {
+                return;
+            }
+            batch(w.getKey(), Math.min(room, w.getValue()), w.getValue(), out);
         }
-        return holdings.hold(ch, env.getDeliveryTag(), queue, AmqpForm.toEnvelope(env.getExchange(), env.getRoutingKey(), props, body),
-                1 + before);
+    }
+
+    private void batch(String q, int n, int known, List<Delivery> out) throws InterruptedException {
+        int before = out.size();
+        taker.batch(q, n, out);
+        int got = out.size() - before;
+        if (got < n) {
+            backlog.remove(q);
+        } else {
+            backlog.put(q, known - got);
+        }
+    }
+
+    private Void sync(Channel ch) throws IOException {
+        taker.sync(ch);
+        return null;
     }
 
     @Override

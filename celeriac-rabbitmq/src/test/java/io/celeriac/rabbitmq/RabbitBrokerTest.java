@@ -159,6 +159,41 @@ class RabbitBrokerTest {
     }
 
     @Test
+    void aBatchIsTakenWholeInOrderAndItsAcksCoverOnlyWhatWasAcked() throws Exception {
+        batchAndAcks(Config.builder(), queue);
+        batchAndAcks(Config.builder().set(Settings.TASK_DEFAULT_QUEUE_TYPE, "quorum"), queue + "-quorum");
+    }
+
+    /** 40 messages, 30 taken in one reserve, some acked in runs and out of order, the holder closed: the rest come back. */
+    private void batchAndAcks(Config.Builder config, String q) throws Exception {
+        Broker holder = broker(config);
+        Broker other = broker(config);
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            sent.add("m" + i);
+            holder.publish(q, new BrokerMessage("m" + i, "m" + i, 0, null));
+        }
+        List<Delivery> got = holder.reserve(List.of(q), 30, Duration.ZERO);
+        assertThat(got).extracting(Delivery::payload).containsExactlyElementsOf(sent.subList(0, 30));
+        assertThat(holder.size(q)).isEqualTo(10);
+        List<Delivery> acked = new ArrayList<>(got.subList(0, 10)); // the lowest held: one multiple ack
+        acked.addAll(got.subList(12, 15)); // past a gap: one by one
+        holder.ack(acked);
+        holder.ack(got.subList(20, 30)); // a run above what is still held: one by one
+        holder.close(); // what it still holds goes back at once
+        List<Delivery> back = new ArrayList<>();
+        for (List<Delivery> ds; !(ds = other.reserve(List.of(q), 100, Duration.ofMillis(500))).isEmpty(); ) {
+            back.addAll(ds);
+            other.ack(ds);
+        }
+        List<String> expected = new ArrayList<>(List.of("m10", "m11", "m15", "m16", "m17", "m18", "m19"));
+        expected.addAll(sent.subList(30, 40));
+        assertThat(back).extracting(Delivery::payload).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(back).filteredOn(d -> expected.indexOf(d.payload()) < 7).allSatisfy(d -> assertThat(d.deliveryCount()).isEqualTo(2));
+        assertThat(other.size(q)).isZero();
+    }
+
+    @Test
     void aQueueThatExistsWithOtherArgumentsIsUsedAsItIs() throws Exception {
         try (Connection c = node.connectionFactory().newConnection(); Channel ch = c.createChannel()) {
             ch.queueDeclare(queue, true, false, false, null); // as a default Python worker declares "celery"
