@@ -69,17 +69,18 @@ class RabbitTopologyTest {
             assertThat(probe.exitValue()).as(read(probeLog)).isZero();
             JsonNode ids = PythonCelery.lastJsonLine(probeLog);
 
-            // the client's reply queue is auto-deleted when it stops consuming: list while it collects (its timeout: 8 s)
+            // the client's reply queue is auto-deleted when it stops consuming: list while it collects (its timeout: 20 s)
             Path pingLog = dir.resolve("ping.log");
-            Process ping = fleet.python(List.of(PythonCelery.PYTHON, "-m", "celery", "-A", "rabbit_app", "inspect", "ping", "--timeout", "8"),
+            Process ping = fleet.python(List.of(PythonCelery.PYTHON, "-m", "celery", "-A", "rabbit_app", "inspect", "ping", "--timeout", "20"),
                     node.url(), pingLog);
             Captured request = Captured.of(awaitGet(ch, "capture.pidbox", m -> "ping".equals(m.body.path("method").asText())));
-            JsonNode exchanges = Json.read(node.ctl("-q", "--formatter", "json", "list_exchanges", "name", "type", "durable", "auto_delete",
-                    "arguments"));
-            JsonNode queues = Json.read(node.ctl("-q", "--formatter", "json", "list_queues", "name", "durable", "auto_delete", "exclusive",
-                    "arguments"));
+            // the reply queue's binding first, then its queue: each rabbitmqctl call may take seconds on a loaded machine
             JsonNode bindings = Json.read(node.ctl("-q", "--formatter", "json", "list_bindings", "source_name", "destination_name",
                     "routing_key"));
+            JsonNode queues = Json.read(node.ctl("-q", "--formatter", "json", "list_queues", "name", "durable", "auto_delete", "exclusive",
+                    "arguments"));
+            JsonNode exchanges = Json.read(node.ctl("-q", "--formatter", "json", "list_exchanges", "name", "type", "durable", "auto_delete",
+                    "arguments"));
             assertThat(ping.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(read(pingLog)).as(read(pingLog)).contains(WORKER + ": OK").contains("pong");
 
