@@ -1,6 +1,7 @@
 package io.celeriac.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.celeriac.TaskRegistry;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -173,7 +175,11 @@ class CanvasInteropTest {
         String url = redis.url(7);
         fleet.celeriacWorker(url, "celery", "celeriac-mixed", "-P", "threads", "-c", "2");
         fleet.pythonWorker(url, "celery", "python-mixed", "-P", "threads", "-c", "2");
-        Thread.sleep(4000); // both consuming before the chord is sent
+        // both consuming before the chord is sent: both answer a ping (Python's through the same pidbox)
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            String pong = CliRun.of("inspect", "ping", "--timeout", "2", "--broker", url).out();
+            return pong.contains("celeriac-mixed@") && pong.contains("python-mixed@");
+        });
         Path log = fleet.dir.resolve("mixed-chord.log");
         Process client = fleet.python(List.of(PythonCelery.PYTHON, "mixed_chord.py"), url, log);
         assertThat(client.waitFor(200, TimeUnit.SECONDS)).isTrue();
