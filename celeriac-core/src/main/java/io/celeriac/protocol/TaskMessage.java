@@ -150,6 +150,16 @@ public final class TaskMessage {
         return kwargs.deepCopy();
     }
 
+    /** {@link #args} as JSON text, without copying them first (the task history writes it for every task). */
+    public String argsJson() {
+        return Json.write(args);
+    }
+
+    /** {@link #kwargs} as JSON text, without copying them first. */
+    public String kwargsJson() {
+        return Json.write(kwargs);
+    }
+
     /** {@code {callbacks, errbacks, chain, chord}}. */
     public ObjectNode embed() {
         return embed.deepCopy();

@@ -100,15 +100,32 @@ public record TaskRecord(String id, String name, TaskState state, String worker,
         TaskRecord older = nextNewer ? stored : next;
         TaskRecord won = ResultStore.replaces(newer.state, older.state) ? newer : older;
         TaskRecord lost = won == newer ? older : newer;
-        LinkedHashSet<String> children = new LinkedHashSet<>(stored.children);
-        children.addAll(next.children);
+        List<String> children = joinChildren(stored.children, next.children);
         return new TaskRecord(stored.id, or(newer.name, older.name), won.state, or(newer.worker, older.worker),
                 or(newer.queue, older.queue), or(newer.args, older.args), or(newer.kwargs, older.kwargs),
                 or(won.result, lost.result), or(won.exception, lost.exception), or(won.traceback, lost.traceback),
                 Math.max(stored.retries, next.retries), earlier(stored.received, next.received),
                 or(newer.started, older.started), newer.updated, or(won.runtime, lost.runtime),
                 or(newer.parentId, older.parentId), or(newer.rootId, older.rootId), or(newer.groupId, older.groupId),
-                new ArrayList<>(children), joinTimelines(stored.timeline, next.timeline));
+                children, joinTimelines(stored.timeline, next.timeline));
+    }
+
+    /** Stored order, then the new ones, each once; no copy made when one side is empty and the other has no repeats. */
+    private static List<String> joinChildren(List<String> a, List<String> b) {
+        if (b.isEmpty() && a.size() <= 1) {
+            return a;
+        }
+        if (a.isEmpty() && b.size() <= 1) {
+            return b;
+        }
+        return List.copyOf(new LinkedHashSet<>(concat(a, b)));
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> out = new ArrayList<>(a.size() + b.size());
+        out.addAll(a);
+        out.addAll(b);
+        return out;
     }
 
     private TaskRecord withLists(List<String> children, List<Step> timeline) {

@@ -1,5 +1,6 @@
 package io.celeriac.worker;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.celeriac.TaskState;
 import io.celeriac.protocol.ExceptionInfo;
 import io.celeriac.protocol.Json;
@@ -85,8 +86,8 @@ final class HistoryWriter implements TaskObserver, AutoCloseable {
         if (m == null) {
             return; // undecodable: its fate (with an id when one could be read) is recorded when it is settled
         }
-        offer(new TaskRecord(m.id(), m.task(), TaskState.RECEIVED, node, delivery.queue(), Json.write(m.args()),
-                Json.write(m.kwargs()), null, null, null, m.retries(), at, null, at, null, m.parentId(), m.rootId(), m.group(),
+        offer(new TaskRecord(m.id(), m.task(), TaskState.RECEIVED, node, delivery.queue(), m.argsJson(),
+                m.kwargsJson(), null, null, null, m.retries(), at, null, at, null, m.parentId(), m.rootId(), m.group(),
                 List.of(), List.of(new TaskRecord.Step(TaskState.RECEIVED, at, node, m.retries(), null))));
     }
 
@@ -105,7 +106,12 @@ final class HistoryWriter implements TaskObserver, AutoCloseable {
         }
     }
 
-    /** The record of a message's fate, or null when there is none to keep (no id; put back untouched; a duplicate). */
+    /**
+     * The record of a message's fate, or null when there is none to keep (no id; put back untouched; a duplicate).
+     * It leaves out the args and kwargs: the RECEIVED record that this worker wrote before (every decoded
+     * message is received before its fate) carries them, and the merge keeps them. Its runtime is kept
+     * to the microsecond, as the history's times are.
+     */
     static TaskRecord record(Finished f, String node) {
         if (f.id() == null || f.fate() == Fate.DEFERRED || f.fate() == Fate.SKIPPED) {
             return null;
@@ -124,13 +130,23 @@ final class HistoryWriter implements TaskObserver, AutoCloseable {
         };
         TaskMessage m = f.message();
         int retries = m == null ? 0 : m.retries();
-        return new TaskRecord(f.id(), f.task(), state, node, f.queue(),
-                m == null ? null : Json.write(m.args()), m == null ? null : Json.write(m.kwargs()),
-                f.fate() == Fate.SUCCESS && f.result() != null ? Json.write(f.result()) : null,
+        return new TaskRecord(f.id(), f.task(), state, node, f.queue(), null, null,
+                f.fate() == Fate.SUCCESS && f.result() != null ? resultJson(f.result()) : null,
                 f.fate() == Fate.SUCCESS ? null : detail, exc == null ? null : exc.traceback(), retries,
-                null, f.started(), f.at(), f.runtime(),
+                null, f.started(), f.at(), f.runtime() == null ? null : Math.round(f.runtime() * 1e6) / 1e6,
                 m == null ? null : m.parentId(), m == null ? null : m.rootId(), m == null ? null : m.group(), f.children(),
                 List.of(new TaskRecord.Step(state, f.at(), node, retries, detail)));
+    }
+
+    /** A result as JSON text; the usual small ones (null, a boolean, an integer) without the mapper. */
+    static String resultJson(JsonNode result) {
+        if (result.isNull()) {
+            return "null";
+        }
+        if (result.isBoolean() || result.isIntegralNumber() && result.canConvertToLong()) {
+            return result.asText();
+        }
+        return Json.write(result);
     }
 
     private void offer(TaskRecord r) {

@@ -137,6 +137,34 @@ class HistoryWriterTest {
     }
 
     @Test
+    void theOutcomeLeavesTheArgsToItsReceivedRecordAndKeepsItsRuntimeToTheMicrosecond() {
+        TaskMessage m = message("t4", 0);
+        TaskRecord succeeded = HistoryWriter.record(new TaskObserver.Finished(m, m.id(), m.task(), "celery",
+                TaskObserver.Fate.SUCCESS, TaskState.SUCCESS, Json.NODES.nullNode(), null, null, false, T0, 0.123456789, null,
+                T0.plusSeconds(1)), NODE);
+        assertThat(succeeded.args()).isNull();
+        assertThat(succeeded.kwargs()).isNull();
+        assertThat(succeeded.result()).isEqualTo("null");
+        assertThat(succeeded.runtime()).isEqualTo(0.123457);
+        TaskRecord received = new TaskRecord("t4", "add", TaskState.RECEIVED, NODE, "celery", m.argsJson(), m.kwargsJson(),
+                null, null, null, 0, T0, null, T0, null, null, null, null, List.of(),
+                List.of(new TaskRecord.Step(TaskState.RECEIVED, T0, NODE, 0, null)));
+        TaskRecord r = HistoryWriter.merged(List.of(received, succeeded)).get(0);
+        assertThat(r.args()).isEqualTo("[2,3]");
+        assertThat(r.kwargs()).isEqualTo("{}");
+        assertThat(r.state()).isEqualTo(TaskState.SUCCESS);
+    }
+
+    @Test
+    void smallResultsAreWrittenWithoutTheMapperAsTheMapperWouldWriteThem() throws Exception {
+        for (com.fasterxml.jackson.databind.JsonNode n : List.of(Json.NODES.nullNode(), Json.NODES.booleanNode(true),
+                Json.NODES.numberNode(-7), Json.NODES.numberNode(Long.MAX_VALUE), Json.NODES.numberNode(new java.math.BigInteger("123456789012345678901234567890")),
+                Json.NODES.numberNode(2.5), Json.NODES.textNode("a\"b"), Json.read("{\"a\":[1,2]}"))) {
+            assertThat(HistoryWriter.resultJson(n)).isEqualTo(Json.write(n));
+        }
+    }
+
+    @Test
     void retriesShowAsATimelineAndAFailureKeepsItsExceptionAndTraceback() {
         TaskMessage first = message("t2", 0);
         TaskMessage second = message("t2", 1);
