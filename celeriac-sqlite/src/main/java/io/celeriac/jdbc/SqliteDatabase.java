@@ -320,8 +320,11 @@ final class SqliteDatabase extends SqlDatabase {
                 statements.get("COMMIT").execute();
                 return out;
             } catch (SQLException | RuntimeException e) {
-                try {
-                    statements.get("ROLLBACK").execute();
+                // a failed transaction (a full disk, a busy file) drops every kept statement, so none
+                // is left stepped and unreset (holding the file's lock) into the rollback and after
+                statements.close();
+                try (Statement tx = writer.createStatement()) {
+                    tx.execute("ROLLBACK");
                 } catch (SQLException suppressed) {
                     e.addSuppressed(suppressed);
                 }

@@ -18,7 +18,7 @@ import java.util.Map;
  * on every prepare (the JFR profile of a draining worker had a tenth of its SQLite time in
  * {@code sqlite3_prepare}); a busy worker runs the same few statements over and over. Used only
  * under the database's write lock (one thread at a time); the least recently used past
- * {@value #SIZE} are closed.
+ * {@value #SIZE} are closed, and a transaction that fails closes them all before its rollback.
  */
 final class SqliteStatements {
     static final int SIZE = 64;
