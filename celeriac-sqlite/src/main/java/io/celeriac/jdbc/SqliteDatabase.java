@@ -53,6 +53,8 @@ final class SqliteDatabase extends SqlDatabase {
     private final String jdbcUrl;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Connection writer;
+    /** The writer's prepared statements, kept between transactions (used under {@link #writeLock}). */
+    private final SqliteStatements statements;
     private final Deque<Connection> readers = new ArrayDeque<>();
     private final Connection maintenance;
     private final Thread maintainer;
@@ -72,6 +74,7 @@ final class SqliteDatabase extends SqlDatabase {
             // task history (its primary key of random task ids is written all over), grown only as used.
             s.execute("PRAGMA cache_size=-" + WRITER_CACHE_KIB);
         }
+        this.statements = new SqliteStatements(writer);
         // Autocommit stays on and transactions are opened by hand: in manual-commit mode the driver
         // starts the next transaction right after each commit, so this connection would hold the
         // write lock between writes and lock every other process out.
@@ -209,6 +212,7 @@ final class SqliteDatabase extends SqlDatabase {
         writeLock.lock();
         try {
             closeQuietly(maintenance);
+            statements.close();
             closeQuietly(writer);
             synchronized (readers) {
                 readers.forEach(SqliteDatabase::closeQuietly);
@@ -309,20 +313,22 @@ final class SqliteDatabase extends SqlDatabase {
     <T> T write(Work<T> work, boolean wake) throws SQLException {
         writeLock.lock();
         try {
-            try (Statement tx = writer.createStatement()) {
-                tx.execute("BEGIN IMMEDIATE");
-                try {
-                    T out = work.run(writer);
-                    tx.execute("COMMIT");
-                    return out;
-                } catch (SQLException | RuntimeException e) {
-                    try {
-                        tx.execute("ROLLBACK");
-                    } catch (SQLException suppressed) {
-                        e.addSuppressed(suppressed);
-                    }
-                    throw e;
+            // BEGIN, COMMIT and the work's statements are prepared once and kept (SqliteStatements)
+            statements.get("BEGIN IMMEDIATE").execute();
+            try {
+                T out = work.run(statements.connection());
+                statements.get("COMMIT").execute();
+                return out;
+            } catch (SQLException | RuntimeException e) {
+                // a failed transaction (a full disk, a busy file) drops every kept statement, so none
+                // is left stepped and unreset (holding the file's lock) into the rollback and after
+                statements.close();
+                try (Statement tx = writer.createStatement()) {
+                    tx.execute("ROLLBACK");
+                } catch (SQLException suppressed) {
+                    e.addSuppressed(suppressed);
                 }
+                throw e;
             }
         } finally {
             writeLock.unlock();
