@@ -162,20 +162,21 @@ public final class Throughput {
                 .append(", Java ").append(System.getProperty("java.version")).append('\n');
         report.append("worker:   1 process (Celeriac: JVM ").append(String.join(" ", Measure.WORKER_JVM)).append("), celeriac ")
                 .append(Worker.VERSION).append("\n\n");
-        report.append(String.format("%-24s %10s %10s %10s %9s %9s %9s %12s%n", "scenario", "enqueue/s", "batch/s", "drain/s",
-                "p50 ms", "p99 ms", "max ms", "idle RSS MiB"));
+        report.append(String.format("%-24s %10s %10s %10s %9s %9s %9s %12s%s%n", "scenario", "enqueue/s", "batch/s", "drain/s",
+                "p50 ms", "p99 ms", "max ms", "idle RSS MiB", redisSuite ? "   CPU µs/task" : ""));
         System.out.print(report);
         Map<String, Measure.Figures> figures = new HashMap<>();
         Map<String, List<Double>> drains = new HashMap<>();
         Map<String, List<Double>> cpus = new HashMap<>();
         for (Scenario s : suite) {
-            Measure.Figures f = Measure.run(s, work, historyCost && s.brokerUrl().equals(url) && ownRedis != null
+            Measure.Figures f = Measure.run(s, work, (historyCost || redisSuite) && s.brokerUrl().equals(url) && ownRedis != null
                     ? ProcessHandle.of(ownRedis.pid()).orElse(null) : null);
             figures.put(s.name(), f);
             drains.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(f.drainPerSec());
             cpus.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(f.drainCpuSecs());
-            String line = String.format("%-24s %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f %8.1f (%d)%n", s.name(), f.enqueuePerSec(),
-                    f.batchSendPerSec(), f.drainPerSec(), f.p50ms(), f.p99ms(), f.maxMs(), f.idleRssKib() / 1024.0, f.processes());
+            String line = String.format("%-24s %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f %8.1f (%d)%s%n", s.name(), f.enqueuePerSec(),
+                    f.batchSendPerSec(), f.drainPerSec(), f.p50ms(), f.p99ms(), f.maxMs(), f.idleRssKib() / 1024.0, f.processes(),
+                    redisSuite ? String.format(" %9.1f", 1e6 * f.drainCpuSecs() / s.tasks()) : "");
             report.append(line);
             System.out.print(line);
         }
@@ -214,6 +215,11 @@ public final class Throughput {
             report.append("\nCPU a task: the worker's from when it was first seen taking tasks (its start-up left out) to the last"
                     + " result read, with its Redis server's meanwhile (SQLite: in the worker; PostgreSQL's server not counted),"
                     + " over the tasks.\n");
+        }
+        if (redisSuite && ownRedis != null) {
+            report.append("\nCPU µs/task: the worker's (all its processes') and its Redis server's CPU from when the worker was first seen"
+                    + " taking tasks to the last result read, over the backlog (its start-up and the latency phase left out; the Redis server also serves the client reading the results);"
+                    + " steadier than drain/s on a loaded machine.\n");
         }
         report.append("\nenqueue/s: half the backlog sent one at a time by one client thread, no worker running; batch/s: the other"
                 + " half sent with sendMany, " + Measure.SEND_BATCH + " tasks a call;\n"
