@@ -169,7 +169,7 @@ public final class Throughput {
         Map<String, List<Double>> drains = new HashMap<>();
         Map<String, List<Double>> cpus = new HashMap<>();
         for (Scenario s : suite) {
-            Measure.Figures f = Measure.run(s, work, historyCost && s.brokerUrl().equals(url) && ownRedis != null
+            Measure.Figures f = Measure.run(s, work, (historyCost || redisSuite) && s.brokerUrl().equals(url) && ownRedis != null
                     ? ProcessHandle.of(ownRedis.pid()).orElse(null) : null);
             figures.put(s.name(), f);
             drains.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(f.drainPerSec());
@@ -215,6 +215,11 @@ public final class Throughput {
             report.append("\nCPU a task: the worker's from when it was first seen taking tasks (its start-up left out) to the last"
                     + " result read, with its Redis server's meanwhile (SQLite: in the worker; PostgreSQL's server not counted),"
                     + " over the tasks.\n");
+        }
+        if (redisSuite && ownRedis != null) {
+            report.append("\nCPU µs/task: the worker's (all its processes') and its Redis server's CPU from when the worker was first seen"
+                    + " taking tasks to the last result read, over the backlog (its start-up and the latency phase left out; the Redis server also serves the client reading the results);"
+                    + " steadier than drain/s on a loaded machine.\n");
         }
         report.append("\nenqueue/s: half the backlog sent one at a time by one client thread, no worker running; batch/s: the other"
                 + " half sent with sendMany, " + Measure.SEND_BATCH + " tasks a call;\n"

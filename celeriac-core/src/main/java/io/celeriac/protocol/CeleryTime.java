@@ -26,7 +26,23 @@ public final class CeleryTime {
     }
 
     public static String formatNaive(Instant t) {
-        return NAIVE.format(t.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC));
+        LocalDateTime d = LocalDateTime.ofEpochSecond(t.getEpochSecond(), 0, ZoneOffset.UTC);
+        if (d.getYear() < 1000 || d.getYear() > 9999) {
+            return NAIVE.format(t.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC));
+        }
+        // what NAIVE gives, written by hand: this runs for every stored result
+        StringBuilder b = new StringBuilder(26).append(d.getYear()).append('-');
+        two(b, d.getMonthValue()).append('-');
+        two(two(two(two(b, d.getDayOfMonth()).append('T'), d.getHour()).append(':'), d.getMinute()).append(':'), d.getSecond()).append('.');
+        String micros = Integer.toString(t.getNano() / 1000);
+        for (int i = micros.length(); i < 6; i++) {
+            b.append('0');
+        }
+        return b.append(micros).toString();
+    }
+
+    private static StringBuilder two(StringBuilder b, int v) {
+        return b.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
     }
 
     /** Parses a Celery time; throws {@link IllegalArgumentException} naming the text when it is not one. */

@@ -62,20 +62,38 @@ public record TaskResult(String taskId, TaskState state, JsonNode result, String
         return new TaskResult(taskId, state, result, traceback, dateDone, e);
     }
 
+    /** Celery's result JSON, written field by field (no tree built: this runs once for every finished task). */
     public String toJson() {
-        ObjectNode o = Json.NODES.objectNode();
-        o.put("status", state.name());
-        o.set("result", result);
-        if (traceback == null) o.putNull("traceback"); else o.put("traceback", traceback);
-        o.set("children", extra.has("children") ? extra.get("children") : Json.NODES.arrayNode());
-        if (dateDone == null) o.putNull("date_done"); else o.put("date_done", CeleryTime.formatNaive(dateDone));
-        o.put("task_id", taskId);
-        for (Map.Entry<String, JsonNode> e : extra.properties()) {
-            if (!e.getKey().equals("children")) {
-                o.set(e.getKey(), e.getValue());
+        java.io.StringWriter out = new java.io.StringWriter(160);
+        try (com.fasterxml.jackson.core.JsonGenerator g = Json.MAPPER.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("status", state.name());
+            g.writeFieldName("result");
+            g.writeTree(result);
+            g.writeFieldName("traceback");
+            if (traceback == null) g.writeNull(); else g.writeString(traceback);
+            g.writeFieldName("children");
+            JsonNode children = extra.get("children");
+            if (children == null) {
+                g.writeStartArray();
+                g.writeEndArray();
+            } else {
+                g.writeTree(children);
             }
+            g.writeFieldName("date_done");
+            if (dateDone == null) g.writeNull(); else g.writeString(CeleryTime.formatNaive(dateDone));
+            g.writeStringField("task_id", taskId);
+            for (Map.Entry<String, JsonNode> e : extra.properties()) {
+                if (!e.getKey().equals("children")) {
+                    g.writeFieldName(e.getKey());
+                    g.writeTree(e.getValue());
+                }
+            }
+            g.writeEndObject();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-        return Json.write(o);
+        return out.toString();
     }
 
     /** Reads a stored result; throws {@link IllegalArgumentException} when it is not one. */

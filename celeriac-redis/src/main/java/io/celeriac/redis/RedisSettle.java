@@ -43,14 +43,48 @@ final class RedisSettle {
         return "celery-taskset-meta-" + groupId + suffix;
     }
 
-    /** Commits {@code batch} in one {@code settle.lua} call; with {@code acks}, each settlement's ack too. */
+    /**
+     * Commits {@code batch} in one {@code settle.lua} call; with {@code acks}, each settlement's ack too.
+     * A plain settlement (an ack and at most one result: what most finished tasks cause) travels as
+     * three flat arguments — tag, task id, result JSON — which the script reads without decoding
+     * any JSON; only the others go into the batch JSON, each marked at its place in the order.
+     */
     static void commit(RedisConnection redis, List<Settlement> batch, boolean acks, java.time.Duration resultExpires,
                        java.time.Duration visibility) {
-        String json = batch(batch, acks);
-        redis.call("commit " + batch.size() + " finished message(s)", c -> redis.script("settle", List.of(),
-                List.of(Long.toString(System.currentTimeMillis()), Long.toString(resultExpires.toMillis()),
-                        Long.toString(visibility.toMillis()), json)));
+        List<String> args = arguments(batch, acks, resultExpires, visibility);
+        redis.call("commit " + batch.size() + " finished message(s)", c -> redis.script("settle", List.of(), args));
     }
+
+    /** {@code settle.lua}'s arguments: now, expiry, visibility, the batch JSON of the settlements that are not plain, then a triple per settlement. */
+    static List<String> arguments(List<Settlement> batch, boolean acks, java.time.Duration resultExpires, java.time.Duration visibility) {
+        List<String> args = new java.util.ArrayList<>(4 + 3 * batch.size());
+        args.add(Long.toString(System.currentTimeMillis()));
+        args.add(Long.toString(resultExpires.toMillis()));
+        args.add(Long.toString(visibility.toMillis()));
+        args.add("");
+        List<Settlement> other = null;
+        for (Settlement st : batch) {
+            String tag = acks && st.acksDelivery() ? st.delivery().tag() : "";
+            Effects e = st.effects();
+            if (st.chordParts().isEmpty() && e.publications().isEmpty() && e.chordSizes().isEmpty() && e.results().size() <= 1) {
+                TaskResult r = e.results().isEmpty() ? null : e.results().get(0);
+                args.add(tag);
+                args.add(r == null ? "" : r.taskId());
+                args.add(r == null ? "" : r.toJson());
+            } else {
+                other = other == null ? new java.util.ArrayList<>() : other;
+                args.add(OTHER);
+                args.add(Integer.toString(other.size() + 1)); // its place in the batch JSON (Lua counts from 1)
+                args.add("");
+                other.add(st);
+            }
+        }
+        args.set(3, other == null ? "[]" : batch(other, acks));
+        return args;
+    }
+
+    /** The tag of a flat triple whose settlement is in the batch JSON (no delivery tag has a NUL). */
+    private static final String OTHER = "\u0000";
 
     static String batch(List<Settlement> batch, boolean acks) {
         ArrayNode out = Json.NODES.arrayNode();

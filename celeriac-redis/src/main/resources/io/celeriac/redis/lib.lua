@@ -136,10 +136,20 @@ local function store(id, json, px)
   end
 end
 
--- Acks an in-flight message; false when it is no longer in flight (acked already).
+-- Acks an in-flight message; false when it is no longer in flight (acked already). HDEL's count
+-- says whether it was there: no HEXISTS first.
 local function ack(tag)
-  if redis.call('HEXISTS', 'unacked', tag) == 0 then return false end
-  forget(tag)
+  if redis.call('HDEL', 'unacked', tag) == 0 then return false end
+  redis.call('ZREM', 'unacked_index', tag)
   redis.call('HDEL', 'celeriac.deliveries', string.match(tag, '^([^#]*)'))
   return true
+end
+
+-- Records item in flight under a tag no in-flight entry has yet (fresh_tag's, in one HSETNX when
+-- the base tag is free, as it nearly always is); returns the tag.
+local function hold(base, value)
+  if redis.call('HSETNX', 'unacked', base, value) == 1 then return base end
+  local tag = base .. '#' .. redis.call('INCR', 'celeriac.tag_seq')
+  redis.call('HSET', 'unacked', tag, value)
+  return tag
 end

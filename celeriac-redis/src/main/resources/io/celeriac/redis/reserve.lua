@@ -34,9 +34,8 @@ for _, b in ipairs({'0', '3', '6', '9'}) do
       local item = redis.call('RPOP', k)
       if not item then break end
       local base = base_tag(item)
-      local tag = fresh_tag(base)
+      local tag = hold(base, entry(item, q))
       local count = redis.call('HINCRBY', 'celeriac.deliveries', base, 1)
-      redis.call('HSET', 'unacked', tag, entry(item, q))
       redis.call('ZADD', 'unacked_index', score, tag)
       out[#out + 1] = q
       out[#out + 1] = tag

@@ -5,7 +5,9 @@
 -- keys (celery-taskset-meta-GID.j zset by group_index, .s size, .t extra), so a chord whose header
 -- runs on Python and Celeriac workers at once completes; the part that completes a chord starts
 -- its body (or fails it with ChordError) from the templates the worker made.
--- ARGV: now_ms, result_expires_ms, visibility_ms, batch JSON:
+-- ARGV: now_ms, result_expires_ms, visibility_ms, batch JSON, then a triple per settlement, in order:
+--   tag ('' for none), task id ('' for no result), result JSON: a plain settlement, read without
+--   decoding any JSON; or "\0", n, '': the batch JSON's nth settlement:
 --   [{"tag", "sizes": {gid: n}, "pubs": [pub], "results": [[id, json]], "parts": [part]}]
 --   pub:  {"q", "b", "due" (ms, or absent), "p" (payload) | "pre", "mid", "post" (around the results,
 --          once in the body and once in the argsrepr header)}
@@ -14,7 +16,7 @@
 local now = ARGV[1]
 local px = tonumber(ARGV[2])
 local vis = ARGV[3]
-local batch = cjson.decode(ARGV[4])
+local batch = ARGV[4] ~= '[]' and cjson.decode(ARGV[4]) or {}
 local ex = math.max(1, math.floor(px / 1000))
 
 -- text as the inside of a JSON string
@@ -103,15 +105,24 @@ local function part(p)
 end
 
 local applied = 0
-for _, s in ipairs(batch) do
-  if s.tag == nil or ack(s.tag) then
-    sizes(s.sizes)
-    pubs(s.pubs, nil)
-    for _, r in ipairs(s.results or {}) do
-      store(r[1], r[2], px)
+for i = 5, #ARGV, 3 do
+  local tag = ARGV[i]
+  if tag == '\0' then
+    local s = batch[tonumber(ARGV[i + 1])]
+    if s.tag == nil or ack(s.tag) then
+      sizes(s.sizes)
+      pubs(s.pubs, nil)
+      for _, r in ipairs(s.results or {}) do
+        store(r[1], r[2], px)
+      end
+      for _, p in ipairs(s.parts or {}) do
+        part(p)
+      end
+      applied = applied + 1
     end
-    for _, p in ipairs(s.parts or {}) do
-      part(p)
+  elseif tag == '' or ack(tag) then
+    if ARGV[i + 1] ~= '' then
+      store(ARGV[i + 1], ARGV[i + 2], px)
     end
     applied = applied + 1
   end
