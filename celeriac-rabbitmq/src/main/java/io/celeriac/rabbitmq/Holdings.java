@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The acks of a batch go out as few frames as their delivery tags allow: the run of a channel's
  * lowest held tags that are all in the batch in one {@code basic.ack} with {@code multiple}, the
  * rest one by one. Each channel's held tags are kept (under the channel's lock, where every ack and
- * nack is sent), and a tag is held before any higher one is handed out, so a multiple ack never
- * covers a delivery that is not the worker's to ack.
+ * nack is sent), and a tag is noted the moment it arrives ({@link #open}: a consumer's buffered
+ * deliveries too, not yet handed out), before any higher one, so a multiple ack never covers a
+ * delivery that is not the worker's to ack.
  */
 final class Holdings implements AutoCloseable {
     private final RabbitConnection conn;

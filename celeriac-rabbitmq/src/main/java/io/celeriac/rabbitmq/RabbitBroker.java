@@ -24,11 +24,12 @@ import java.util.concurrent.TimeUnit;
  * The broker on RabbitMQ, in kombu's layout (see docs/RABBITMQ-TOPOLOGY.md): tasks are published to
  * the default exchange with the queue's name as routing key, persistent, with a publisher confirm;
  * they are taken up to what the worker's buffer has room for (concurrency ×
- * {@code worker_prefetch_multiplier}) in batches ({@link Taker}: a {@code basic.get}, then a
- * consumer with {@code basic.qos} prefetch at the room left, cancelled when the batch is in), and
- * while a reserve waits for an empty queue a consumer with prefetch 1 per queue wakes it the moment
- * one arrives. Nothing is prefetched that the worker did not ask for, so a requeued message is free
- * for any consumer and purge sees all that waits.
+ * {@code worker_prefetch_multiplier}): a {@code basic.get}, then, while the queue has a backlog, a
+ * long-lived consumer with {@code basic.qos} prefetch at the worker's ask ({@link Taker} streams)
+ * whose deliveries wait in a local buffer for the next reserves; it is cancelled when the queue runs
+ * dry, before a give-back, a purge or a count, so a requeued message is free for any consumer and
+ * purge and size see all that waits. While a reserve waits for an empty queue a consumer with
+ * prefetch 1 per queue wakes it the moment one arrives.
  *
  * <p>Acknowledgements are late ({@link #ack} after the result is stored), a batch's contiguous
  * delivery tags in one {@code basic.ack} with {@code multiple} ({@link Holdings}). A consumer that dies has

@@ -17,20 +17,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How the broker takes messages off its queues, on its one consumer channel: a {@code basic.get}
- * first (one round trip, which also says how many more wait), then, when more wait and the worker
- * has room, one batch through a consumer whose {@code basic.qos} prefetch is exactly that room:
- * {@code basic.consume}, the deliveries the server pushes, {@code basic.cancel}. RabbitMQ sends
- * every delivery of a consumer before its cancel-ok, so when the cancel is confirmed nothing more
- * comes; the prefetch keeps the server from sending more than was asked, so there is no surplus
- * to give back, and once cancelled nothing is taken ahead (a requeued message is free for anyone).
- * A batch of n costs four round trips at most instead of n.
+ * first (one round trip, which also says how many more wait), then, when more wait, a stream: a
+ * consumer whose {@code basic.qos} prefetch is the worker's ask, kept open while the queue has a
+ * backlog, the deliveries the server pushes buffered until a reserve takes them; each ack frees room
+ * and the server sends the next without being asked, so a backlog costs no round trip per batch.
+ * RabbitMQ sends every delivery of a consumer before its cancel-ok, so once a cancel is confirmed
+ * nothing more comes and what was sent is all in the buffer, taken before any later {@code basic.get}
+ * (FIFO holds). The prefetch keeps the server from sending more than the worker's ask.
  *
  * <p>A redelivered message is counted here ({@code x-celeriac-redeliveries} one higher, published
  * again, the original acked); every delivery is handed to {@link Holdings} in the order of its
  * delivery tag, before any later one, so an ack with {@code multiple} never covers one not held.
  */
 final class Taker {
-    /** How long a batch waits for the next delivery before it cancels with what it has. */
+    /** How long a reserve waits for a stream's next delivery before it takes what it has (or, none buffered, cancels it). */
     static final long GAP_MS = 20;
 
     /** A delivery as it arrived, on its channel. */
