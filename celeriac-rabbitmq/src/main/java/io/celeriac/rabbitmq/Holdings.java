@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The acks of a batch go out as few frames as their delivery tags allow: the run of a channel's
  * lowest held tags that are all in the batch in one {@code basic.ack} with {@code multiple}, the
  * rest one by one. Each channel's held tags are kept (under the channel's lock, where every ack and
- * nack is sent), and a tag is held before any higher one is handed out, so a multiple ack never
- * covers a delivery that is not the worker's to ack.
+ * nack is sent), and a tag is noted the moment it arrives ({@link #open}: a consumer's buffered
+ * deliveries too, not yet handed out), before any higher one, so a multiple ack never covers a
+ * delivery that is not the worker's to ack.
  */
 final class Holdings implements AutoCloseable {
     private final RabbitConnection conn;
@@ -33,17 +34,20 @@ final class Holdings implements AutoCloseable {
     /** Each channel's held tags, lowest first; guarded by {@link #lock}. */
     private final Map<Channel, TreeSet<Long>> open = new IdentityHashMap<>();
     private final RabbitConnection.Op<?> sync;
+    private final java.util.function.BiConsumer<String, Boolean> quiet;
     private final ScheduledExecutorService reaper;
 
     /** A delivery held: its channel's tag and when its lease lapses. */
     private static final class Held {
         final Channel channel;
         final long amqpTag;
+        final String queue;
         volatile long deadline;
 
-        Held(Channel channel, long amqpTag, long deadline) {
+        Held(Channel channel, long amqpTag, String queue, long deadline) {
             this.channel = channel;
             this.amqpTag = amqpTag;
+            this.queue = queue;
             this.deadline = deadline;
         }
     }
@@ -53,12 +57,17 @@ final class Holdings implements AutoCloseable {
      * @param lock  guards the consumer's channel
      * @param lease how long a delivery is held without renewal
      * @param sync  a round trip on a channel (the server has handled what was sent before on it)
+     * @param quiet stops the consumer of a queue before a message of it is given back, so that the
+     *              message is free for any consumer: (queue, true) when a lease lapsed (the holder is
+     *              stuck: what was pushed to it but not taken goes back too), (queue, false) for a requeue
      */
-    Holdings(RabbitConnection conn, Object lock, Duration lease, RabbitConnection.Op<?> sync) {
+    Holdings(RabbitConnection conn, Object lock, Duration lease, RabbitConnection.Op<?> sync,
+            java.util.function.BiConsumer<String, Boolean> quiet) {
         this.conn = conn;
         this.lock = lock;
         this.lease = lease;
         this.sync = sync;
+        this.quiet = quiet;
         conn.onRecovery(() -> {
             held.clear();
             synchronized (lock) {
@@ -78,13 +87,29 @@ final class Holdings implements AutoCloseable {
     Delivery hold(Channel channel, long amqpTag, String queue, String payload, int deliveryCount) {
         String tag = System.identityHashCode(channel) + ":" + amqpTag;
         synchronized (lock) {
-            if (!open.containsKey(channel)) {
-                open.keySet().removeIf(c -> !c.isOpen()); // a closed one's deliveries went back
-            }
-            open.computeIfAbsent(channel, c -> new TreeSet<>()).add(amqpTag);
+            open(channel, amqpTag);
         }
-        held.put(tag, new Held(channel, amqpTag, System.nanoTime() + lease.toNanos()));
+        held.put(tag, new Held(channel, amqpTag, queue, System.nanoTime() + lease.toNanos()));
         return new Delivery(queue, payload, tag, deliveryCount);
+    }
+
+    /**
+     * Notes delivery {@code amqpTag} of {@code channel} as unacked, not yet handed out (a consumer's
+     * buffer): no multiple ack covers it. Under {@link #lock}.
+     */
+    void open(Channel channel, long amqpTag) {
+        if (!open.containsKey(channel)) {
+            open.keySet().removeIf(c -> !c.isOpen()); // a closed one's deliveries went back
+        }
+        open.computeIfAbsent(channel, c -> new TreeSet<>()).add(amqpTag);
+    }
+
+    /** Delivery {@code amqpTag} of {@code channel} was acked or given back without being handed out. Under {@link #lock}. */
+    void drop(Channel channel, long amqpTag) {
+        TreeSet<Long> mine = open.get(channel);
+        if (mine != null) {
+            mine.remove(amqpTag);
+        }
     }
 
     void ack(List<Delivery> deliveries) {
@@ -137,6 +162,7 @@ final class Holdings implements AutoCloseable {
     void requeue(Delivery delivery) {
         Held h = held.remove(delivery.tag());
         if (h != null) {
+            quiet.accept(h.queue, false);
             giveBack(h);
             // a round trip on the same channel: the server has handled the nack when this returns, so
             // the message is ready for others (and counted by size) when requeue returns
@@ -156,10 +182,7 @@ final class Holdings implements AutoCloseable {
             conn.call("give a message back", h.channel, c -> {
                 synchronized (lock) {
                     c.basicNack(h.amqpTag, false, true);
-                    TreeSet<Long> mine = open.get(c);
-                    if (mine != null) {
-                        mine.remove(h.amqpTag);
-                    }
+                    drop(c, h.amqpTag);
                 }
                 return null;
             });
@@ -171,6 +194,7 @@ final class Holdings implements AutoCloseable {
         held.forEach((tag, h) -> {
             if (now - h.deadline > 0 && held.remove(tag, h)) {
                 try {
+                    quiet.accept(h.queue, true);
                     giveBack(h);
                 } catch (RuntimeException e) {
                     // the connection is down: the server has taken it back already

@@ -24,11 +24,12 @@ import java.util.concurrent.TimeUnit;
  * The broker on RabbitMQ, in kombu's layout (see docs/RABBITMQ-TOPOLOGY.md): tasks are published to
  * the default exchange with the queue's name as routing key, persistent, with a publisher confirm;
  * they are taken up to what the worker's buffer has room for (concurrency ×
- * {@code worker_prefetch_multiplier}) in batches ({@link Taker}: a {@code basic.get}, then a
- * consumer with {@code basic.qos} prefetch at the room left, cancelled when the batch is in), and
- * while a reserve waits for an empty queue a consumer with prefetch 1 per queue wakes it the moment
- * one arrives. Nothing is prefetched that the worker did not ask for, so a requeued message is free
- * for any consumer and purge sees all that waits.
+ * {@code worker_prefetch_multiplier}): a {@code basic.get}, then, while the queue has a backlog, a
+ * long-lived consumer with {@code basic.qos} prefetch at the worker's ask ({@link Taker} streams)
+ * whose deliveries wait in a local buffer for the next reserves; it is cancelled when the queue runs
+ * dry, before a give-back, a purge or a count, so a requeued message is free for any consumer and
+ * purge and size see all that waits. While a reserve waits for an empty queue a consumer with
+ * prefetch 1 per queue wakes it the moment one arrives.
  *
  * <p>Acknowledgements are late ({@link #ack} after the result is stored), a batch's contiguous
  * delivery tags in one {@code basic.ack} with {@code multiple} ({@link Holdings}). A consumer that dies has
@@ -51,15 +52,13 @@ final class RabbitBroker implements Broker {
     private final Holdings holdings;
     private final ArrayDeque<Delivery> pending = new ArrayDeque<>();
     private final Taker taker;
-    /** How many messages each queue had waiting at its last count, less what was taken since. */
-    private final Map<String, Integer> backlog = new java.util.concurrent.ConcurrentHashMap<>();
 
     RabbitBroker(RabbitConnection conn, Config config) {
         this.conn = conn;
         this.queues = new TaskQueues(conn, config);
         this.park = new EtaPark(config);
         this.lease = config.get(Settings.BROKER_RECOVERY_TIMEOUT);
-        this.holdings = new Holdings(conn, lock, lease, this::sync);
+        this.holdings = new Holdings(conn, lock, lease, this::sync, this::quiet);
         this.taker = new Taker(conn, lock, holdings);
     }
 
@@ -86,6 +85,7 @@ final class RabbitBroker implements Broker {
         while (true) {
             park.move(names, this::publish);
             takePending(names, max, out);
+            streamed(names, max, out);
             take(names, max, out);
             long left = deadline - System.nanoTime();
             if (!out.isEmpty() || left <= 0) {
@@ -112,28 +112,41 @@ final class RabbitBroker implements Broker {
     }
 
     /**
-     * Takes from the queues until {@code max} or all are empty: one {@code basic.get} from each in
-     * turn, then a batch from each that said more wait, while there is room. A queue whose last
-     * count showed more waiting than there is room is taken from in a batch at once (its count
-     * lowered by what came; one that gives fewer than asked is counted again with a get).
+     * Takes what the queues' streams have buffered, in the queues' order. When they are all empty,
+     * waits a moment for the next delivery (one is on its way after an ack); none coming, the
+     * queues ran dry: their streams are cancelled (all they were sent is buffered then, and taken).
+     */
+    private void streamed(List<String> names, int max, List<Delivery> out) throws InterruptedException {
+        for (int round = 0; round < 2 && out.size() < max; round++) {
+            for (String q : names) {
+                taker.drain(q, max, out);
+            }
+            if (!out.isEmpty() || names.stream().noneMatch(taker::streaming)) {
+                return;
+            }
+            if (round == 0 && !taker.awaitStreams(names, Taker.GAP_MS)) {
+                names.forEach(taker::cancel);
+            }
+        }
+    }
+
+    /**
+     * Takes from the queues without a stream until {@code max} or all are empty: one
+     * {@code basic.get} from each in turn (which says how many more wait), then, from each that has
+     * more while there is room, a stream ({@link Taker#stream}) with prefetch {@code max}.
      */
     private void take(List<String> names, int max, List<Delivery> out) throws InterruptedException {
         Map<String, Integer> waiting = new LinkedHashMap<>();
         for (String q : names) {
-            int room = max - out.size();
-            if (room <= 0) {
+            if (out.size() >= max) {
                 return;
             }
-            int known = backlog.getOrDefault(q, 0);
-            if (known > room) {
-                batch(q, room, known, out);
-                continue;
+            if (taker.streaming(q)) {
+                continue; // a get would overtake what its consumer was sent
             }
             int more = taker.getOne(q, out);
             if (more > 0) {
                 waiting.put(q, more);
-            } else {
-                backlog.remove(q);
             }
         }
         for (Map.Entry<String, Integer> w : waiting.entrySet()) {
@@ -141,18 +154,16 @@ final class RabbitBroker implements Broker {
             if (room <= 0) {
                 return;
             }
-            batch(w.getKey(), Math.min(room, w.getValue()), w.getValue(), out);
+            taker.stream(w.getKey(), max, Math.min(room, w.getValue()), out);
         }
     }
 
-    private void batch(String q, int n, int known, List<Delivery> out) throws InterruptedException {
-        int before = out.size();
-        taker.batch(q, n, out);
-        int got = out.size() - before;
-        if (got < n) {
-            backlog.remove(q);
+    /** Before a message of {@code q} is given back: its stream stops (and gives back what it buffered, when {@code stuck}). */
+    private void quiet(String q, boolean stuck) {
+        if (stuck) {
+            taker.release(q, false);
         } else {
-            backlog.put(q, known - got);
+            taker.cancel(q);
         }
     }
 
@@ -168,7 +179,7 @@ final class RabbitBroker implements Broker {
 
     @Override
     public void requeue(Delivery delivery) {
-        holdings.requeue(delivery);
+        holdings.requeue(delivery); // its queue's stream cancelled first, so that it is free for any consumer
     }
 
     @Override
@@ -179,16 +190,18 @@ final class RabbitBroker implements Broker {
 
     @Override
     public long purge(String queue) {
-        return queues.purge(queue) + park.purge(queue);
+        int buffered = taker.release(queue, true); // first: nothing more comes to this consumer
+        return queues.purge(queue) + park.purge(queue) + buffered;
     }
 
     @Override
     public long size(String queue) {
+        taker.cancel(queue); // what its consumer was sent is all buffered then: counted once, here
         long mine;
         synchronized (pending) {
             mine = pending.stream().filter(d -> d.queue().equals(queue)).count();
         }
-        return queues.ready(queue) + park.size(queue) + mine;
+        return queues.ready(queue) + park.size(queue) + mine + taker.buffered(queue);
     }
 
     /** Celery puts ETA tasks on their queue at once; a Celeriac worker parks them when it takes them. */

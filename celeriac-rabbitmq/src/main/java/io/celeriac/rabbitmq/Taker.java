@@ -17,24 +17,24 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How the broker takes messages off its queues, on its one consumer channel: a {@code basic.get}
- * first (one round trip, which also says how many more wait), then, when more wait and the worker
- * has room, one batch through a consumer whose {@code basic.qos} prefetch is exactly that room:
- * {@code basic.consume}, the deliveries the server pushes, {@code basic.cancel}. RabbitMQ sends
- * every delivery of a consumer before its cancel-ok, so when the cancel is confirmed nothing more
- * comes; the prefetch keeps the server from sending more than was asked, so there is no surplus
- * to give back, and once cancelled nothing is taken ahead (a requeued message is free for anyone).
- * A batch of n costs four round trips at most instead of n.
+ * first (one round trip, which also says how many more wait), then, when more wait, a stream: a
+ * consumer whose {@code basic.qos} prefetch is the worker's ask, kept open while the queue has a
+ * backlog, the deliveries the server pushes buffered until a reserve takes them; each ack frees room
+ * and the server sends the next without being asked, so a backlog costs no round trip per batch.
+ * RabbitMQ sends every delivery of a consumer before its cancel-ok, so once a cancel is confirmed
+ * nothing more comes and what was sent is all in the buffer, taken before any later {@code basic.get}
+ * (FIFO holds). The prefetch keeps the server from sending more than the worker's ask.
  *
  * <p>A redelivered message is counted here ({@code x-celeriac-redeliveries} one higher, published
  * again, the original acked); every delivery is handed to {@link Holdings} in the order of its
  * delivery tag, before any later one, so an ack with {@code multiple} never covers one not held.
  */
 final class Taker {
-    /** How long a batch waits for the next delivery before it cancels with what it has. */
-    private static final long GAP_MS = 20;
+    /** How long a reserve waits for a stream's next delivery before it takes what it has (or, none buffered, cancels it). */
+    static final long GAP_MS = 20;
 
-    /** A delivery as it arrived. */
-    record Arrival(String queue, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+    /** A delivery as it arrived, on its channel. */
+    record Arrival(Channel channel, String queue, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
     }
 
     private final RabbitConnection conn;
@@ -42,11 +42,22 @@ final class Taker {
     private final Holdings holdings;
     private Channel channel; // guarded by lock
     private int prefetch; // the channel's basic.qos now
+    /** Each queue's stream, while it has one; guarded by lock. */
+    private final Map<String, Stream> streams = new HashMap<>();
+    /** Notified at each delivery to a stream, and when one ends. */
+    private final Object arrived = new Object();
 
     Taker(RabbitConnection conn, Object lock, Holdings holdings) {
         this.conn = conn;
         this.lock = lock;
         this.holdings = holdings;
+        conn.onRecovery(() -> {
+            // the consumers are gone with the old channel and what they were sent went back to the queues
+            synchronized (lock) {
+                streams.values().forEach(Stream::voided);
+                streams.clear();
+            }
+        });
     }
 
     /** The consumer channel, opened anew when it closed. */
@@ -86,40 +97,22 @@ final class Taker {
      */
     int getOne(String q, List<Delivery> out) {
         while (true) {
+            Channel[] on = new Channel[1];
             GetResponse r = conn.call("take from queue '" + q + "'", null, ignored -> {
                 synchronized (lock) {
-                    return channel().basicGet(q, false);
+                    on[0] = channel();
+                    return on[0].basicGet(q, false);
                 }
             });
             if (r == null) {
                 return -1;
             }
-            Delivery d = accept(q, r.getEnvelope(), r.getProps(), r.getBody());
+            Delivery d = accept(new Arrival(on[0], q, r.getEnvelope(), r.getProps(), r.getBody()));
             if (d != null) {
                 out.add(d);
                 return r.getMessageCount();
             }
             // a redelivery, counted: its copy is on the queue now, take that
-        }
-    }
-
-    /** Up to {@code n} more from {@code q} through a consumer with prefetch {@code n}, cancelled after. */
-    void batch(String q, int n, List<Delivery> out) throws InterruptedException {
-        Channel ch = conn.call("take from queue '" + q + "'", null, ignored -> channel());
-        Listener l = new Listener(ch, q, new LinkedBlockingQueue<>());
-        conn.call("take from queue '" + q + "'", ch, c -> {
-            prefetch(c, n, false);
-            l.consume(c);
-            return null;
-        });
-        try {
-            l.await(n, GAP_MS, GAP_MS);
-        } catch (InterruptedException e) {
-            l.abandon(); // what it was sent goes back with the channel (the worker is stopping)
-            throw e;
-        }
-        for (Arrival a : l.stop()) {
-            add(accept(a.queue(), a.envelope(), a.props(), a.body()), out);
         }
     }
 
@@ -152,7 +145,7 @@ final class Taker {
             }
             arrivals.sort(java.util.Comparator.comparingLong(a -> a.envelope().getDeliveryTag()));
             for (Arrival a : arrivals) {
-                Delivery d = accept(a.queue(), a.envelope(), a.props(), a.body());
+                Delivery d = accept(a);
                 if (d != null) {
                     sink.accept(d);
                 }
@@ -170,27 +163,291 @@ final class Taker {
      * A delivery as the worker sees it; null when it was redelivered: then it is counted (published
      * again one higher, the original acked) and its copy comes later.
      */
-    private Delivery accept(String queue, Envelope env, AMQP.BasicProperties props, byte[] body) {
+    private Delivery accept(Arrival a) {
+        AMQP.BasicProperties props = a.props();
+        Envelope env = a.envelope();
         Map<String, Object> headers = props.getHeaders() == null ? Map.of() : props.getHeaders();
         int before = headers.get(AmqpForm.REDELIVERIES) instanceof Number n ? n.intValue() : 0;
-        Channel ch;
-        synchronized (lock) {
-            ch = channel;
-        }
+        Channel ch = a.channel();
         if (env.isRedeliver()) {
             Map<String, Object> h = new HashMap<>(headers);
             h.put(AmqpForm.REDELIVERIES, before + 1);
-            conn.publish("", queue, props.builder().headers(h).build(), body, true);
+            conn.publish("", a.queue(), props.builder().headers(h).build(), a.body(), true);
             conn.call("ack a counted redelivery", ch, c -> {
                 synchronized (lock) {
                     c.basicAck(env.getDeliveryTag(), false);
+                    holdings.drop(c, env.getDeliveryTag());
                 }
                 return null;
             });
             return null;
         }
-        return holdings.hold(ch, env.getDeliveryTag(), queue, AmqpForm.toEnvelope(env.getExchange(), env.getRoutingKey(), props, body),
+        return holdings.hold(ch, env.getDeliveryTag(), a.queue(), AmqpForm.toEnvelope(env.getExchange(), env.getRoutingKey(), props, a.body()),
                 1 + before);
+    }
+
+    // --- streams: a long-lived consumer per queue while it has a backlog ---------------------------
+
+    /** True when {@code q} has a stream: its consumer registered, or cancelled with deliveries still buffered. */
+    boolean streaming(String q) {
+        synchronized (lock) {
+            Stream s = streams.get(q);
+            return s != null && !s.isVoid;
+        }
+    }
+
+    /**
+     * Opens a stream on {@code q}: a consumer with {@code basic.qos} prefetch {@code prefetch} (the
+     * worker's whole ask, so what it holds and what is buffered for it stay within it), kept open
+     * while the queue has a backlog, and waits for up to {@code n} deliveries (none for
+     * {@link #GAP_MS} after the last, and it stops waiting); takes what came into {@code out}.
+     */
+    void stream(String q, int prefetch, int n, List<Delivery> out) throws InterruptedException {
+        Channel ch = conn.call("take from queue '" + q + "'", null, ignored -> channel());
+        Stream s = new Stream(ch, q);
+        conn.call("consume from queue '" + q + "'", ch, c -> {
+            prefetch(c, prefetch, false);
+            synchronized (lock) {
+                s.tag = c.basicConsume(q, false, s);
+                streams.put(q, s); // none before it with deliveries left (see streaming)
+            }
+            return null;
+        });
+        s.awaitSize(n, GAP_MS);
+        drain(q, out.size() + n, out);
+    }
+
+    /** Takes buffered deliveries of {@code q}'s stream, in order, into {@code out} until it holds {@code max}. */
+    void drain(String q, int max, List<Delivery> out) {
+        Stream s;
+        synchronized (lock) {
+            s = streams.get(q);
+        }
+        if (s == null) {
+            return;
+        }
+        while (out.size() < max && !s.isVoid) {
+            Arrival a = s.poll();
+            if (a == null) {
+                break;
+            }
+            add(accept(a), out);
+        }
+        boolean done = s.isVoid || (!s.live && s.size() == 0);
+        synchronized (lock) {
+            if (done) {
+                streams.remove(q, s);
+            }
+        }
+    }
+
+    /** Waits up to {@code ms} for a delivery to the stream of any of {@code names}; true when one is buffered. */
+    boolean awaitStreams(List<String> names, long ms) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (true) {
+            List<Stream> mine = new ArrayList<>();
+            synchronized (lock) {
+                for (String q : names) {
+                    Stream s = streams.get(q);
+                    if (s != null && !s.isVoid) {
+                        mine.add(s);
+                    }
+                }
+            }
+            synchronized (arrived) { // the buffers are guarded by it: no delivery slips between look and wait
+                boolean any = false;
+                boolean live = false;
+                for (Stream s : mine) {
+                    any |= !s.buffer.isEmpty();
+                    live |= s.live && !s.isVoid;
+                }
+                long left = deadline - System.nanoTime();
+                if (any || !live || left <= 0) {
+                    return any;
+                }
+                arrived.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+    }
+
+    /**
+     * Cancels {@code q}'s stream (confirmed: all it was sent is buffered then, to be taken as before),
+     * so that nothing more comes to it: before a message is given back, so that it is free for any
+     * consumer, and when its queue ran dry.
+     */
+    void cancel(String q) {
+        Stream s;
+        synchronized (lock) {
+            s = streams.get(q);
+        }
+        if (s != null && s.live) {
+            s.stop();
+        }
+    }
+
+    /** Buffered deliveries of {@code q}'s stream, not yet taken (what waits for this consumer). */
+    int buffered(String q) {
+        Stream s;
+        synchronized (lock) {
+            s = streams.get(q);
+        }
+        return s == null || s.isVoid ? 0 : s.size();
+    }
+
+    /**
+     * Ends {@code q}'s stream and disposes of what it buffered: acked ({@code delete}, for a purge)
+     * or given back ({@code basic.nack} with requeue); returns how many.
+     */
+    int release(String q, boolean delete) {
+        cancel(q);
+        Stream s;
+        synchronized (lock) {
+            s = streams.remove(q);
+        }
+        if (s == null || s.isVoid) {
+            return 0;
+        }
+        List<Arrival> all = s.takeAll();
+        for (Arrival a : all) {
+            if (!a.channel().isOpen()) {
+                continue; // it went back with its channel
+            }
+            conn.call(delete ? "purge queue '" + q + "'" : "give messages back", a.channel(), c -> {
+                synchronized (lock) {
+                    long t = a.envelope().getDeliveryTag();
+                    if (delete) {
+                        c.basicAck(t, false);
+                    } else {
+                        c.basicNack(t, false, true);
+                    }
+                    holdings.drop(c, t);
+                }
+                return null;
+            });
+        }
+        return all.size();
+    }
+
+    /**
+     * A long-lived consumer on one queue (kombu's way): the server pushes deliveries up to its
+     * prefetch, into a buffer the reserves take from; each ack frees room and the server sends the
+     * next without being asked. Every delivery is noted with {@link Holdings} as it arrives, in the
+     * order of its tag, so a multiple ack never covers one still buffered. Cancelled (confirmed)
+     * when its queue runs dry, before a give-back, a purge or a count; void when its channel closed
+     * or the connection was recovered (the server took back all it was sent).
+     */
+    private final class Stream extends DefaultConsumer {
+        private final String queue;
+        private final java.util.ArrayDeque<Arrival> buffer = new java.util.ArrayDeque<>(); // guarded by arrived
+        private final CountDownLatch cancelled = new CountDownLatch(1);
+        volatile boolean live = true;
+        volatile boolean isVoid;
+        String tag;
+
+        Stream(Channel ch, String queue) {
+            super(ch);
+            this.queue = queue;
+        }
+
+        @Override
+        public void handleDelivery(String consumerTag, Envelope env, AMQP.BasicProperties props, byte[] body) {
+            Channel ch = getChannel();
+            synchronized (lock) {
+                holdings.open(ch, env.getDeliveryTag());
+            }
+            synchronized (arrived) {
+                buffer.add(new Arrival(ch, queue, env, props, body));
+                arrived.notifyAll();
+            }
+        }
+
+        @Override
+        public void handleCancelOk(String consumerTag) {
+            ended();
+        }
+
+        @Override
+        public void handleCancel(String consumerTag) {
+            ended(); // by the server (its queue deleted, a quorum leader moved): what it was sent stays ours
+        }
+
+        @Override
+        public void handleShutdownSignal(String consumerTag, com.rabbitmq.client.ShutdownSignalException sig) {
+            voided();
+        }
+
+        private void ended() {
+            live = false;
+            cancelled.countDown();
+            synchronized (arrived) {
+                arrived.notifyAll();
+            }
+        }
+
+        void voided() {
+            isVoid = true;
+            ended();
+            synchronized (arrived) {
+                buffer.clear();
+            }
+        }
+
+        Arrival poll() {
+            synchronized (arrived) {
+                return buffer.poll();
+            }
+        }
+
+        int size() {
+            synchronized (arrived) {
+                return buffer.size();
+            }
+        }
+
+        List<Arrival> takeAll() {
+            synchronized (arrived) {
+                List<Arrival> all = new ArrayList<>(buffer);
+                buffer.clear();
+                return all;
+            }
+        }
+
+        /** Until {@code n} are buffered, or none came for {@code gapMs}. */
+        void awaitSize(int n, long gapMs) throws InterruptedException {
+            synchronized (arrived) {
+                while (buffer.size() < n && live) {
+                    int before = buffer.size();
+                    arrived.wait(gapMs);
+                    if (buffer.size() == before) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        /** Cancels the consumer, confirmed; unconfirmed, the channel is closed (and all on it void). */
+        void stop() {
+            boolean confirmed;
+            try {
+                synchronized (lock) {
+                    getChannel().basicCancel(tag);
+                }
+                confirmed = cancelled.await(2, TimeUnit.SECONDS);
+            } catch (IOException | RuntimeException gone) {
+                confirmed = false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                confirmed = false;
+            }
+            if (!confirmed) {
+                try {
+                    getChannel().abort();
+                } catch (RuntimeException | IOException ignored) {
+                    // closed already
+                }
+                voided();
+            }
+        }
     }
 
     /** One consumer on one queue, its deliveries kept in order until {@link #stop}. */
@@ -215,8 +472,11 @@ final class Taker {
 
         @Override
         public void handleDelivery(String consumerTag, Envelope env, AMQP.BasicProperties props, byte[] body) {
+            synchronized (lock) {
+                holdings.open(getChannel(), env.getDeliveryTag()); // no multiple ack covers it while it waits here
+            }
             synchronized (arrivals) {
-                arrivals.add(new Arrival(queue, env, props, body));
+                arrivals.add(new Arrival(getChannel(), queue, env, props, body));
             }
             signal.add(Boolean.TRUE);
         }
@@ -224,15 +484,6 @@ final class Taker {
         @Override
         public void handleCancelOk(String consumerTag) {
             cancelled.countDown();
-        }
-
-        /** Until {@code n} arrived, or none for {@code gapMs} after the last ({@code firstMs} for the first). */
-        void await(int n, long firstMs, long gapMs) throws InterruptedException {
-            for (int seen = 0; seen < n; seen++) {
-                if (signal.poll(seen == 0 ? firstMs : gapMs, TimeUnit.MILLISECONDS) == null) {
-                    return;
-                }
-            }
         }
 
         /** Closes the channel: the server takes back all it sent on it; what this broker holds on it is void. */
