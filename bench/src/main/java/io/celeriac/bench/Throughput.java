@@ -31,6 +31,7 @@ import java.util.Map;
  *   bench/run --suite peers    Celeriac, db-scheduler and JobRunr on PostgreSQL, Celeriac and Python Celery on Redis: burn-down and paced [--tasks N --paced-seconds S]
  *   bench/run --suite chains   chains of 5 per second on a Redis of its own, Python Celery's worker and Celeriac's [--chains N]
  *   bench/run --tasks N --latency-tasks M --broker URL --out FILE
+ *   bench/run --suite S --only NAME,...   only the scenarios named (as the report's first column names them)
  * </pre>
  */
 public final class Throughput {
@@ -146,6 +147,13 @@ public final class Throughput {
             suite.add(new Scenario("process-10ms", url, "process", 2, 0, "sleep", List.of(0.01), Math.max(500, n / 20), 100));
             suite.add(new Scenario("process-10ms-recycle-50", url, "process", 2, 50, "sleep", List.of(0.01),
                     Math.max(500, n / 20), 100));
+        }
+        if (a.containsKey("only")) { // a development loop: just the scenarios named, e.g. --only celeriac-threads-2
+            List<String> only = List.of(a.get("only").split(","));
+            suite.removeIf(s -> !only.contains(s.name()));
+            if (suite.isEmpty()) {
+                throw new IllegalArgumentException("--only " + a.get("only") + " names none of this suite's scenarios");
+            }
         }
 
         StringBuilder report = new StringBuilder();

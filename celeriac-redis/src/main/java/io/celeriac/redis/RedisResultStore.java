@@ -49,7 +49,12 @@ final class RedisResultStore implements ResultStore {
     @Override
     public void storeAll(List<TaskResult> results) {
         if (!results.isEmpty()) {
-            settle(List.of(Settlement.of(new Effects(results, List.of(), java.util.Map.of()))), null);
+            // a settlement per result: each travels to settle.lua as a plain one, with no JSON to decode
+            List<Settlement> batch = new ArrayList<>(results.size());
+            for (TaskResult r : results) {
+                batch.add(Settlement.of(new Effects(List.of(r), List.of(), java.util.Map.of())));
+            }
+            settle(batch, null);
         }
     }
 
@@ -78,6 +83,15 @@ final class RedisResultStore implements ResultStore {
             return;
         }
         Settle.Elsewhere later = new Settle.Elsewhere();
+        // the batch's results go in one script call (not one round trip each), stored before anything
+        // that comes after them in the batch: a chord's size or part, the messages and the acks
+        List<TaskResult> results = new ArrayList<>();
+        Runnable flush = () -> {
+            if (!results.isEmpty()) {
+                storeAll(List.copyOf(results));
+                results.clear();
+            }
+        };
         Settle.Tx tx = new Settle.Tx() {
             @Override
             public boolean claim(Delivery d) {
@@ -86,7 +100,7 @@ final class RedisResultStore implements ResultStore {
 
             @Override
             public void store(TaskResult r) {
-                storeAll(List.of(r));
+                results.add(r);
             }
 
             @Override
@@ -96,12 +110,14 @@ final class RedisResultStore implements ResultStore {
 
             @Override
             public void chordSize(String groupId, int size) {
+                flush.run();
                 redis.call("record the size of chord " + groupId, c -> c.psetex(RedisSettle.groupKey(groupId, ".s"),
                         expires.toMillis(), Integer.toString(size)));
             }
 
             @Override
             public Optional<List<Settle.Part>> addPart(ChordPart part) {
+                flush.run();
                 Object r = redis.call("count a part of chord " + part.groupId(), c -> redis.script("chord_part", List.of(),
                         List.of(part.groupId(), part.groupIndex() == null ? "+inf" : part.groupIndex().toString(), part.taskId(),
                                 part.joinEntry(), Long.toString(expires.toMillis()))));
@@ -122,6 +138,7 @@ final class RedisResultStore implements ResultStore {
             }
         };
         batch.forEach(st -> Settle.apply(tx, st));
+        flush.run();
         later.send(broker);
     }
 
