@@ -1,5 +1,6 @@
 package io.celeriac.rabbitmq;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -96,27 +97,82 @@ final class AmqpForm {
         if (Boolean.TRUE.equals(headers.get(RAW))) {
             return new String(body, StandardCharsets.UTF_8);
         }
-        ObjectNode env = Json.NODES.objectNode();
-        env.put("body", Base64.getEncoder().encodeToString(body));
-        env.put("content-encoding", props.getContentEncoding() == null ? "utf-8" : props.getContentEncoding());
-        env.put("content-type", props.getContentType() == null ? "application/json" : props.getContentType());
-        ObjectNode h = env.putObject("headers");
-        headers.forEach((k, v) -> {
-            if (!k.startsWith("x-celeriac-")) {
-                h.set(k, json(v));
+        // written by a streaming generator (no tree): this runs for every delivery
+        java.io.StringWriter out = new java.io.StringWriter(body.length * 4 / 3 + 512);
+        try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("body", Base64.getEncoder().encodeToString(body));
+            g.writeStringField("content-encoding", props.getContentEncoding() == null ? "utf-8" : props.getContentEncoding());
+            g.writeStringField("content-type", props.getContentType() == null ? "application/json" : props.getContentType());
+            g.writeObjectFieldStart("headers");
+            for (Map.Entry<String, Object> h : headers.entrySet()) {
+                if (!h.getKey().startsWith("x-celeriac-")) {
+                    g.writeFieldName(h.getKey());
+                    write(g, h.getValue());
+                }
             }
-        });
-        ObjectNode p = env.putObject("properties");
-        p.put("correlation_id", props.getCorrelationId());
-        p.put("reply_to", props.getReplyTo());
-        p.put("delivery_mode", props.getDeliveryMode() == null ? 2 : props.getDeliveryMode());
-        ObjectNode di = p.putObject("delivery_info");
-        di.put("exchange", exchange);
-        di.put("routing_key", routingKey);
-        p.put("priority", 9 - Math.max(0, Math.min(9, props.getPriority() == null ? 0 : props.getPriority())));
-        p.put("body_encoding", "base64");
-        p.put("delivery_tag", UUID.randomUUID().toString());
-        return Json.write(env);
+            g.writeEndObject();
+            g.writeObjectFieldStart("properties");
+            g.writeStringField("correlation_id", props.getCorrelationId());
+            g.writeStringField("reply_to", props.getReplyTo());
+            g.writeNumberField("delivery_mode", props.getDeliveryMode() == null ? 2 : props.getDeliveryMode());
+            g.writeObjectFieldStart("delivery_info");
+            g.writeStringField("exchange", exchange);
+            g.writeStringField("routing_key", routingKey);
+            g.writeEndObject();
+            g.writeNumberField("priority", 9 - Math.max(0, Math.min(9, props.getPriority() == null ? 0 : props.getPriority())));
+            g.writeStringField("body_encoding", "base64");
+            g.writeStringField("delivery_tag", deliveryTag());
+            g.writeEndObject();
+            g.writeEndObject();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    /**
+     * A random version-4 UUID, as kombu's delivery tags are, from a thread-local generator: the
+     * envelope's tag names the message, it guards nothing, so it needs no SecureRandom (whose lock
+     * every delivery would take).
+     */
+    static String deliveryTag() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
+        long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new UUID(hi, lo).toString();
+    }
+
+    /** An AMQP field value written as JSON, as {@link #json} converts it. */
+    private static void write(JsonGenerator g, Object v) throws java.io.IOException {
+        if (v == null) {
+            g.writeNull();
+        } else if (v instanceof LongString ls) {
+            g.writeString(new String(ls.getBytes(), StandardCharsets.UTF_8));
+        } else if (v instanceof String str) {
+            g.writeString(str);
+        } else if (v instanceof Boolean b) {
+            g.writeBoolean(b);
+        } else if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            g.writeNumber(((Number) v).intValue());
+        } else if (v instanceof Long l) {
+            g.writeNumber(l);
+        } else if (v instanceof List<?> l) {
+            g.writeStartArray();
+            for (Object x : l) {
+                write(g, x);
+            }
+            g.writeEndArray();
+        } else if (v instanceof Map<?, ?> m) {
+            g.writeStartObject();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                g.writeFieldName(String.valueOf(e.getKey()));
+                write(g, e.getValue());
+            }
+            g.writeEndObject();
+        } else {
+            g.writeTree(json(v)); // the rare kinds (decimals, doubles, dates, bytes): as json() has them
+        }
     }
 
     /** The payload as a kombu envelope, or null when it is not one. */
