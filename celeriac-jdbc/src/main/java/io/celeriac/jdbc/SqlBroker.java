@@ -24,8 +24,12 @@ import java.util.UUID;
  * <ul>
  *   <li>Features: priorities (lower first), ETA parking, leases with redelivery after
  *       {@code broker_recovery_timeout} (node heartbeats and revocations are {@link SqlCoordination}'s).</li>
- *   <li>A message is a row; a lease is just {@code available_at} moved into the future, so a lapsed
- *       lease makes the message deliverable again with no sweeper.</li>
+ *   <li>A message is a row, deliverable once {@code available_at} (its ETA) has passed and it has no
+ *       live lease: {@code leased_until} in the future. A lapsed lease makes it deliverable again with
+ *       no sweeper. A claim writes only {@code owner}, {@code leased_until} and {@code deliveries},
+ *       columns no PostgreSQL index holds, so it is a HOT update (no index entry written; the table
+ *       keeps free room in each page for it): the indexes change only when a message is published
+ *       or deleted. Leases are renewed by the ids this broker holds, not by an index on the owner.</li>
  *   <li>Reservation is one write transaction: the candidates are selected (on PostgreSQL with
  *       {@code FOR UPDATE SKIP LOCKED}, so consumers never wait on each other's rows; SQLite has one
  *       writer at a time) and claimed with one {@code UPDATE … RETURNING}, so two consumers can never
@@ -40,6 +44,8 @@ final class SqlBroker implements Broker {
     private final Clock clock;
     private final String url;
     private final String owner = UUID.randomUUID().toString();
+    /** The ids this broker claimed and has not acked or given back (ids settled elsewhere drop out at the next renewal). */
+    private final java.util.Set<Long> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     SqlBroker(SqlDatabase db, Duration lease, Clock clock, String url) {
         this.db = db;
@@ -188,17 +194,35 @@ final class SqlBroker implements Broker {
         }
     }
 
-    /** Earliest {@code available_at} among the queues' messages, or null when they are empty. */
-    private static Long nextDue(Connection c, List<String> queues) throws SQLException {
+    /**
+     * When the queues' next message may be delivered — the earliest ETA of a message not leased, or
+     * the earliest end of a lease — or null when they are empty. Two indexed probes per queue (SQLite's
+     * min() shortcut does not apply across an IN list): the due index from its start, past the few
+     * leased rows; and the leases, which are all among the rows already due (a message is claimed
+     * only once due), a range that holds nothing else when no message could be claimed.
+     */
+    private Long nextDue(Connection c, List<String> queues) throws SQLException {
         Long min = null;
-        // One indexed probe per queue: SQLite's min() shortcut does not apply across an IN list.
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT available_at FROM celeriac_messages WHERE queue = ? ORDER BY available_at LIMIT 1")) {
+        long now = now();
+        try (PreparedStatement eta = c.prepareStatement("SELECT available_at FROM celeriac_messages"
+                + " WHERE queue = ? AND leased_until IS NULL ORDER BY available_at LIMIT 1");
+             PreparedStatement leases = c.prepareStatement("SELECT MIN(leased_until) FROM celeriac_messages"
+                     + " WHERE queue = ? AND available_at <= ? AND leased_until IS NOT NULL")) {
             for (String q : queues) {
-                ps.setString(1, q);
-                try (ResultSet rs = ps.executeQuery()) {
+                eta.setString(1, q);
+                try (ResultSet rs = eta.executeQuery()) {
                     if (rs.next() && (min == null || rs.getLong(1) < min)) {
                         min = rs.getLong(1);
+                    }
+                }
+                leases.setString(1, q);
+                leases.setLong(2, now);
+                try (ResultSet rs = leases.executeQuery()) {
+                    if (rs.next()) {
+                        long v = rs.getLong(1);
+                        if (!rs.wasNull() && (min == null || v < min)) {
+                            min = v;
+                        }
                     }
                 }
             }
@@ -216,11 +240,12 @@ final class SqlBroker implements Broker {
             // one write transaction, so no other consumer can claim them in between.
             List<long[]> candidates = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT priority, id FROM celeriac_messages"
-                    + " WHERE queue = ? AND available_at <= ? ORDER BY priority, id LIMIT ?" + db.lockSkipLocked())) {
+                    + " WHERE queue = ? AND " + DELIVERABLE + " ORDER BY priority, id LIMIT ?" + db.lockSkipLocked())) {
                 for (String q : queues) {
                     ps.setString(1, q);
                     ps.setLong(2, now);
-                    ps.setInt(3, max);
+                    ps.setLong(3, now);
+                    ps.setInt(4, max);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
                             candidates.add(new long[] {rs.getLong(1), rs.getLong(2)});
@@ -237,7 +262,7 @@ final class SqlBroker implements Broker {
             Map<Long, Delivery> byId = new HashMap<>();
             long[] ids = chosen.stream().mapToLong(cand -> cand[1]).toArray();
             try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages"
-                    + " SET owner = ?, available_at = ?, deliveries = deliveries + 1 WHERE id" + idIn(db, ids.length)
+                    + " SET owner = ?, leased_until = ?, deliveries = deliveries + 1 WHERE id" + idIn(db, ids.length)
                     + " RETURNING id, queue, deliveries, payload" + db.leaseCommit())) {
                 ps.setString(1, owner);
                 ps.setLong(2, now + lease.toMillis());
@@ -245,6 +270,7 @@ final class SqlBroker implements Broker {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         long id = rs.getLong(1);
+                        held.add(id);
                         byId.put(id, new Delivery(rs.getString(2), rs.getString(4), Long.toString(id), rs.getInt(3)));
                     }
                 }
@@ -272,7 +298,11 @@ final class SqlBroker implements Broker {
 
     /** Deletes acked messages inside the caller's transaction. */
     void delete(Connection c, List<Delivery> deliveries) throws SQLException {
-        deleteReturning(c, db, deliveries.stream().mapToLong(d -> Long.parseLong(d.tag())).toArray());
+        long[] ids = deliveries.stream().mapToLong(d -> Long.parseLong(d.tag())).toArray();
+        deleteReturning(c, db, ids);
+        for (long id : ids) {
+            held.remove(id);
+        }
     }
 
     /**
@@ -305,17 +335,19 @@ final class SqlBroker implements Broker {
         List<long[]> order = new ArrayList<>();
         Map<Long, Delivery> byId = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages"
-                + " SET owner = ?, available_at = ?, deliveries = deliveries + 1 WHERE id IN (SELECT id FROM celeriac_messages"
-                + " WHERE queue = ? AND available_at <= ? ORDER BY priority, id LIMIT ?" + db.lockSkipLocked() + ")"
+                + " SET owner = ?, leased_until = ?, deliveries = deliveries + 1 WHERE id IN (SELECT id FROM celeriac_messages"
+                + " WHERE queue = ? AND " + DELIVERABLE + " ORDER BY priority, id LIMIT ?" + db.lockSkipLocked() + ")"
                 + " RETURNING id, queue, deliveries, payload, priority" + db.leaseCommit())) {
             ps.setString(1, owner);
             ps.setLong(2, now + lease.toMillis());
             ps.setString(3, queue);
             ps.setLong(4, now);
-            ps.setInt(5, max);
+            ps.setLong(5, now);
+            ps.setInt(6, max);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long id = rs.getLong(1);
+                    held.add(id);
                     order.add(new long[] {rs.getLong(5), id});
                     byId.put(id, new Delivery(rs.getString(2), rs.getString(4), Long.toString(id), rs.getInt(3)));
                 }
@@ -353,39 +385,74 @@ final class SqlBroker implements Broker {
         long now = now();
         run("requeue", () -> db.write(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE celeriac_messages SET owner = NULL, available_at = ? WHERE id = ? AND owner = ?")) {
-                ps.setLong(1, now);
-                ps.setLong(2, Long.parseLong(d.tag()));
-                ps.setString(3, owner);
+                    "UPDATE celeriac_messages SET owner = NULL, leased_until = NULL,"
+                    + " available_at = CASE WHEN available_at > ? THEN ? ELSE available_at END WHERE id = ? AND owner = ?")) {
+                ps.setLong(1, now); // an ETA passed stays as it is (a HOT update); only a pre-lease row's is moved to now
+                ps.setLong(2, now);
+                ps.setLong(3, Long.parseLong(d.tag()));
+                ps.setString(4, owner);
                 return ps.executeUpdate();
             }
         }, true));
+        held.remove(Long.parseLong(d.tag()));
     }
 
     @Override
     public void renew() {
         long now = now();
-        run("renew leases", () -> db.write(c -> {
+        long[] ids = held.stream().mapToLong(Long::longValue).sorted().toArray();
+        if (ids.length == 0) {
+            return;
+        }
+        java.util.Set<Long> live = run("renew leases", () -> db.write(c -> {
             // Only live leases are renewed: a lapsed one may already be another consumer's.
             // Rows are locked in id order (as acks delete them), so a renewal and an ack of the same
             // consumer on two connections cannot deadlock.
-            try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages SET available_at = ? WHERE id IN"
-                    + " (SELECT id FROM celeriac_messages WHERE owner = ? AND available_at > ? ORDER BY id" + db.lockRows() + ")")) {
-                ps.setLong(1, now + lease.toMillis());
-                ps.setString(2, owner);
-                ps.setLong(3, now);
-                ps.executeUpdate();
+            java.util.Set<Long> renewed = new java.util.HashSet<>();
+            for (int from = 0; from < ids.length; from += RENEW_CHUNK) {
+                long[] part = java.util.Arrays.copyOfRange(ids, from, Math.min(ids.length, from + RENEW_CHUNK));
+                try (PreparedStatement ps = c.prepareStatement("UPDATE celeriac_messages SET leased_until = ? WHERE id IN"
+                        + " (SELECT id FROM celeriac_messages WHERE id" + idIn(db, part.length) + " AND owner = ? AND leased_until > ?"
+                        + " ORDER BY id" + db.lockRows() + ") RETURNING id")) {
+                    ps.setLong(1, now + lease.toMillis());
+                    bindIds(c, db, ps, 2, part);
+                    int next = db.arrays() ? 3 : 2 + part.length;
+                    ps.setString(next, owner);
+                    ps.setLong(next + 1, now);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            renewed.add(rs.getLong(1));
+                        }
+                    }
+                }
             }
-            return null;
+            return renewed;
         }, false));
+        for (long id : ids) { // settled (or lapsed and taken) since: no longer this broker's to renew
+            if (!live.contains(id)) {
+                held.remove(id);
+            }
+        }
     }
+
+    /** Ids per renewal statement (SQLite binds each as a parameter). */
+    private static final int RENEW_CHUNK = 500;
+
+    /**
+     * A message that may be delivered now (two parameters, both now): its ETA passed and no live
+     * lease. A row leased before {@code leased_until} existed (schema 2) has its lease end in
+     * {@code available_at}, which the first half covers.
+     */
+    static final String DELIVERABLE = "available_at <= ? AND (leased_until IS NULL OR leased_until <= ?)";
+    /** A message not in flight (one parameter, now): never claimed, given back, or its lease lapsed. */
+    static final String WAITING = "(owner IS NULL OR COALESCE(leased_until, available_at) <= ?)";
 
     @Override
     public long purge(String queue) {
         long now = now();
         return run("purge queue '" + queue + "'", () -> db.write(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "DELETE FROM celeriac_messages WHERE queue = ? AND (owner IS NULL OR available_at <= ?)")) {
+                    "DELETE FROM celeriac_messages WHERE queue = ? AND " + WAITING)) {
                 ps.setString(1, queue);
                 ps.setLong(2, now);
                 return (long) ps.executeUpdate();
@@ -418,7 +485,7 @@ final class SqlBroker implements Broker {
         long now = now();
         return run("size of queue '" + queue + "'", () -> db.read(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT COUNT(*) FROM celeriac_messages WHERE queue = ? AND (owner IS NULL OR available_at <= ?)")) {
+                    "SELECT COUNT(*) FROM celeriac_messages WHERE queue = ? AND " + WAITING)) {
                 ps.setString(1, queue);
                 ps.setLong(2, now);
                 try (ResultSet rs = ps.executeQuery()) {

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * past {@value #WAL_TRUNCATE_BYTES} bytes, and {@code journal_size_limit} on every reset).
  */
 final class SqliteDatabase extends SqlDatabase {
-    private static final int SCHEMA_VERSION = 2; // 2: chords and saved groups
+    private static final int SCHEMA_VERSION = 3; // 2: chords and saved groups; 3: leases in leased_until
     private static final int BUSY_TIMEOUT_MS = 30_000;
     static final int WRITER_CACHE_KIB = 64 * 1024;
     private static final Logger log = LoggerFactory.getLogger("celeriac.broker");
@@ -242,9 +242,9 @@ final class SqliteDatabase extends SqlDatabase {
         write(c -> {
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-                // available_at: epoch ms when the message may next be delivered: its ETA while it waits,
-                // its lease end while reserved. A lapsed lease therefore makes it deliverable again with
-                // no sweeper. AUTOINCREMENT keeps ids (the ack tags) from ever being reused.
+                // available_at: epoch ms from when the message may be delivered (its ETA); leased_until:
+                // the end of its lease while reserved. A lapsed lease therefore makes it deliverable
+                // again with no sweeper. AUTOINCREMENT keeps ids (the ack tags) from ever being reused.
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_messages ("
                         + " id INTEGER PRIMARY KEY AUTOINCREMENT,"
                         + " queue TEXT NOT NULL,"
@@ -253,12 +253,24 @@ final class SqliteDatabase extends SqlDatabase {
                         + " owner TEXT,"
                         + " deliveries INTEGER NOT NULL DEFAULT 0,"
                         + " task_id TEXT,"
-                        + " payload TEXT NOT NULL)");
+                        + " payload TEXT NOT NULL,"
+                        + " leased_until INTEGER)");
+                boolean hasLease = false; // schema 2's table: add the lease column
+                try (ResultSet cols = s.executeQuery("PRAGMA table_info(celeriac_messages)")) {
+                    while (cols.next()) {
+                        hasLease |= "leased_until".equals(cols.getString("name"));
+                    }
+                }
+                if (!hasLease) {
+                    s.execute("ALTER TABLE celeriac_messages ADD COLUMN leased_until INTEGER");
+                }
                 // Covering index for the claim (skips leased/parked rows without touching the table)
-                // and a second one for "when is the next message due".
-                s.execute("CREATE INDEX IF NOT EXISTS celeriac_messages_queue ON celeriac_messages (queue, priority, id, available_at)");
+                // and a second one for "when is the next message due"; leases are renewed by id.
+                s.execute("DROP INDEX IF EXISTS celeriac_messages_queue");
+                s.execute("DROP INDEX IF EXISTS celeriac_messages_owner");
+                s.execute("CREATE INDEX IF NOT EXISTS celeriac_messages_claim"
+                        + " ON celeriac_messages (queue, priority, id, available_at, leased_until)");
                 s.execute("CREATE INDEX IF NOT EXISTS celeriac_messages_due ON celeriac_messages (queue, available_at)");
-                s.execute("CREATE INDEX IF NOT EXISTS celeriac_messages_owner ON celeriac_messages (owner) WHERE owner IS NOT NULL");
                 // Keyed by task id alone (no rowid): one b-tree to write per result instead of two.
                 s.execute("CREATE TABLE IF NOT EXISTS celeriac_results ("
                         + " task_id TEXT PRIMARY KEY,"

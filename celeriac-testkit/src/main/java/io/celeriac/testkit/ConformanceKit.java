@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Nested;
  * on one URL (memory, SQLite, PostgreSQL, Redis): a module subclasses this once and supplies the
  * three {@code open} methods; JUnit runs {@link Queues}, {@link Coordinating} and {@link Results}
  * as nested classes of that subclass. A broker with queues only (RabbitMQ) subclasses
- * {@link BrokerConformanceTest} alone.
+ * {@link BrokerConformanceTest} alone. {@link ProviderConformanceKit} opens the three from a backend's provider and URL.
  */
 public abstract class ConformanceKit {
 
