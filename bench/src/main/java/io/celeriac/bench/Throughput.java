@@ -210,6 +210,9 @@ public final class Throughput {
                     "celeriac-threads-2-pf64")) {
                 Measure.Figures celery = figures.get(name.endsWith("-pf64") ? "celery-prefork-2-pf64" : "celery-prefork-2");
                 Measure.Figures f = figures.get(name);
+                if (celery == null || f == null) {
+                    continue; // left out with --only
+                }
                 report.append(String.format("%s vs Celery prefork -c 2 (same prefetch): drain (Celeriac/Celery) %.1fx, latency p50 %.1fx lower,"
                                 + " p99 %.1fx lower, idle RSS %.1fx%n", name, f.drainPerSec() / celery.drainPerSec(),
                         celery.p50ms() / f.p50ms(), celery.p99ms() / f.p99ms(), (double) f.idleRssKib() / celery.idleRssKib()));
