@@ -33,7 +33,7 @@ final class Measure {
      * @param drainCpuSecs CPU the worker used from when it was first seen taking tasks to the last result read, with the store server's (if known)
      */
     record Figures(double enqueuePerSec, double batchSendPerSec, double drainPerSec, double drainSecs, double p50ms, double p90ms,
-                   double p99ms, double maxMs, long idleRssKib, int processes, double drainCpuSecs) {
+                   double p99ms, double maxMs, long idleRssKib, long idlePssKib, int processes, double drainCpuSecs) {
     }
 
     private static int started;
@@ -60,6 +60,7 @@ final class Measure {
                 awaitChildren(client, worker, s, log);
                 Thread.sleep(2000); // let start-up garbage settle
                 long rss = rssKib(worker.toHandle());
+                long pss = pssKib(worker.toHandle());
                 int processes = 1 + (int) worker.toHandle().descendants().count();
                 stop(worker);
 
@@ -124,7 +125,7 @@ final class Measure {
                 int m = lat.length;
                 return new Figures(single / enqueueSecs, (s.tasks() - single) / batchSecs, (s.tasks() - 1) / drainSecs, drainSecs,
                         lat[m / 2] / 1e6, lat[(int) (m * 0.90)] / 1e6, lat[(int) (m * 0.99)] / 1e6, lat[m - 1] / 1e6,
-                        rss, processes, drainCpu);
+                        rss, pss, processes, drainCpu);
             } finally {
                 stop(worker);
             }
@@ -225,6 +226,32 @@ final class Measure {
             total += rss(h.pid());
         }
         return total;
+    }
+
+    /**
+     * Proportional set size of a process and all its descendants, in KiB: each page shared by n of them
+     * (libjvm, the class-data archives) counted 1/n in each, so the sum is what they use together
+     * (/proc/PID/smaps_rollup, Linux 4.14+; 0 where it cannot be read).
+     */
+    static long pssKib(ProcessHandle root) {
+        long total = pss(root.pid());
+        for (ProcessHandle h : root.descendants().toList()) {
+            total += pss(h.pid());
+        }
+        return total;
+    }
+
+    private static long pss(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
+                if (line.startsWith("Pss:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // gone, or not Linux
+        }
+        return 0;
     }
 
     private static long rss(long pid) {

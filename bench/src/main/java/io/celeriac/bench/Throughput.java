@@ -170,8 +170,8 @@ public final class Throughput {
                 .append(", Java ").append(System.getProperty("java.version")).append('\n');
         report.append("worker:   1 process (Celeriac: JVM ").append(String.join(" ", Measure.WORKER_JVM)).append("), celeriac ")
                 .append(Worker.VERSION).append("\n\n");
-        report.append(String.format("%-24s %10s %10s %10s %9s %9s %9s %12s %11s%n", "scenario", "enqueue/s", "batch/s", "drain/s",
-                "p50 ms", "p99 ms", "max ms", "idle RSS MiB", "CPU µs/task"));
+        report.append(String.format("%-24s %10s %10s %10s %9s %9s %9s %12s %12s %11s%n", "scenario", "enqueue/s", "batch/s", "drain/s",
+                "p50 ms", "p99 ms", "max ms", "idle RSS MiB", "idle PSS MiB", "CPU µs/task"));
         System.out.print(report);
         Map<String, Measure.Figures> figures = new HashMap<>();
         Map<String, List<Double>> drains = new HashMap<>();
@@ -182,9 +182,9 @@ public final class Throughput {
             figures.put(s.name(), f);
             drains.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(f.drainPerSec());
             cpus.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(f.drainCpuSecs());
-            String line = String.format("%-24s %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f %8.1f (%d) %11.0f%n", s.name(), f.enqueuePerSec(),
+            String line = String.format("%-24s %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f %8.1f (%d) %12.1f %11.0f%n", s.name(), f.enqueuePerSec(),
                     f.batchSendPerSec(), f.drainPerSec(), f.p50ms(), f.p99ms(), f.maxMs(), f.idleRssKib() / 1024.0, f.processes(),
-                    1e6 * f.drainCpuSecs() / s.tasks());
+                    f.idlePssKib() / 1024.0, 1e6 * f.drainCpuSecs() / s.tasks());
             report.append(line);
             System.out.print(line);
         }
@@ -235,7 +235,7 @@ public final class Throughput {
         report.append("\nenqueue/s: half the backlog sent one at a time by one client thread, no worker running; batch/s: the other"
                 + " half sent with sendMany, " + Measure.SEND_BATCH + " tasks a call;\n"
                 + "drain/s: first to last result of a backlog, results stored, acks late; latency: send to result"
-                + " read, one task at a time;\nidle RSS: worker parent and children together (processes in brackets);\n"
+                + " read, one task at a time;\nidle RSS: worker parent and children together (processes in brackets); idle PSS: the same with each page shared by several of them (libjvm, class-data archives) counted once, split among them: what they use together;\n"
                 + "CPU µs/task: the worker's CPU (parent and children) from when it was first seen taking tasks to the last result read,"
                 + " over the backlog (a database server's own CPU not counted).\n");
         report.append("load at the end: ").append(PeerSuite.uptime()).append('\n');
