@@ -241,23 +241,19 @@ final class Measure {
         return total;
     }
 
-    private static long pss(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
-                if (line.startsWith("Pss:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // gone, or not Linux
-        }
-        return 0;
+    private static long rss(long pid) {
+        return kib(pid, "status", "VmRSS:");
     }
 
-    private static long rss(long pid) {
+    private static long pss(long pid) {
+        return kib(pid, "smaps_rollup", "Pss:");
+    }
+
+    /** The KiB figure of the line starting with {@code field} in /proc/PID/{@code file}; 0 when the process is gone (or not Linux). */
+    private static long kib(long pid, String file, String field) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), file))) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }
             }
