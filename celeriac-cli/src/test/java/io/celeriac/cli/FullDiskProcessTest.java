@@ -108,8 +108,15 @@ class FullDiskProcessTest {
 
             // and quite full: a client's call fails at once (at its send, or when it opens the file), with one line
             Path rest = fill("rest", 0);
-            ChildJvm call = processes.start(dir.resolve("call.log"), List.of("call", "sink", "x", "--broker", url,
-                    "--app", BigArgsApp.class.getName()));
+            // a message of 1 MB: SQLite writes into room its WAL file already holds (the frames of the
+            // transactions that failed), a few hundred KiB here, so a small message may still fit there;
+            // this one cannot, on a disk of 8 MiB whose 7.8 are taken by "nearly"
+            List<String> cmd = new java.util.ArrayList<>(List.of("call", "sink"));
+            for (int i = 0; i < 10; i++) {
+                cmd.add("x".repeat(100_000)); // sink reads the first; a command-line argument holds at most 128 KiB
+            }
+            cmd.addAll(List.of("--broker", url, "--app", BigArgsApp.class.getName()));
+            ChildJvm call = processes.start(dir.resolve("call.log"), cmd);
             assertThat(call.waitFor(60)).isTrue();
             assertThat(call.exitCode()).as(call.output()).isNotZero();
             assertThat(call.output().strip().lines().toList()).as(call.output()).hasSize(1)
