@@ -15,6 +15,11 @@ public interface EventChannel {
     /** Sends one event (its {@code type}, {@code hostname} and {@code timestamp} are set by the sender). */
     void send(ObjectNode event);
 
-    /** Calls {@code onEvent} with every event sent from now on, until the result is closed. */
+    /**
+     * Calls {@code onEvent} with every event sent from now on, until the result is closed: when this
+     * returns, the listener is in place where the events go (on Redis, the pattern subscription is
+     * confirmed), so an event sent next is heard. (A sender over plain queues that looked its listeners
+     * up less than a second ago learns of a new one at its next look-up.)
+     */
     AutoCloseable listen(Consumer<JsonNode> onEvent);
 }

@@ -154,37 +154,52 @@ final class RedisConnection {
         ensureSubscriber();
         synchronized (subscriberLock) {
             if (subscribed.add(channel)) {
-                Subscriber s = pubsub;
-                if (s != null && s.isSubscribed()) {
-                    s.subscribe(channel);
-                }
+                subscribe(channel, false);
             }
         }
     }
 
-    /** Pattern subscriptions (PSUBSCRIBE), e.g. Celery's events {@code /0.celeryev/*}. */
+    /**
+     * Sends (P)SUBSCRIBE for {@code name} if the subscriber is up (else it subscribes when it is), first
+     * forgetting a confirmation left from an earlier subscription whose UNSUBSCRIBE may still be on its way:
+     * a waiter then waits for this one's. Under {@code subscriberLock}.
+     */
+    private void subscribe(String name, boolean pattern) {
+        Subscriber s = pubsub;
+        if (s == null) {
+            return;
+        }
+        s.confirmed.remove(pattern ? PATTERN + name : name);
+        if (s.isSubscribed()) {
+            if (pattern) {
+                s.psubscribe(name);
+            } else {
+                s.subscribe(name);
+            }
+        }
+    }
+
+    /** Pattern subscriptions (PSUBSCRIBE), e.g. Celery's events {@code /0.celeryev/*}; changed under {@code subscriberLock}. */
     private final Map<String, CopyOnWriteArrayList<Consumer<String>>> patternListeners = new ConcurrentHashMap<>();
 
     /** Calls {@code listener} with each message on a channel matching {@code pattern} until {@link #unlistenPattern}. */
     void listenPattern(String pattern, Consumer<String> listener) {
-        boolean first = patternListeners.computeIfAbsent(pattern, p -> new CopyOnWriteArrayList<>()).addIfAbsent(listener)
-                && patternListeners.get(pattern).size() == 1;
         ensureSubscriber();
-        if (first) {
-            synchronized (subscriberLock) {
-                Subscriber s = pubsub;
-                if (s != null && s.isSubscribed()) {
-                    s.psubscribe(pattern);
-                }
+        synchronized (subscriberLock) {
+            CopyOnWriteArrayList<Consumer<String>> l = patternListeners.computeIfAbsent(pattern, p -> new CopyOnWriteArrayList<>());
+            boolean first = l.isEmpty();
+            l.addIfAbsent(listener);
+            if (first) {
+                subscribe(pattern, true);
             }
         }
     }
 
     void unlistenPattern(String pattern, Consumer<String> listener) {
-        List<Consumer<String>> l = patternListeners.get(pattern);
-        if (l != null && l.remove(listener) && l.isEmpty()) {
-            patternListeners.remove(pattern);
-            synchronized (subscriberLock) {
+        synchronized (subscriberLock) {
+            List<Consumer<String>> l = patternListeners.get(pattern);
+            if (l != null && l.remove(listener) && l.isEmpty()) {
+                patternListeners.remove(pattern);
                 Subscriber s = pubsub;
                 if (s != null && s.isSubscribed()) {
                     s.punsubscribe(pattern);
@@ -195,10 +210,22 @@ final class RedisConnection {
 
     /** Waits (briefly) until the subscription to {@code channel} is in place on the server. */
     boolean awaitSubscribed(String channel, long millis) throws InterruptedException {
+        return awaitConfirmed(channel, millis);
+    }
+
+    /**
+     * Waits (briefly) until the pattern subscription to {@code pattern} is in place on the server: a
+     * message published after this returns true is heard (pub/sub keeps nothing for a listener not yet there).
+     */
+    boolean awaitPatternSubscribed(String pattern, long millis) throws InterruptedException {
+        return awaitConfirmed(PATTERN + pattern, millis);
+    }
+
+    private boolean awaitConfirmed(String key, long millis) throws InterruptedException {
         long end = System.nanoTime() + millis * 1_000_000;
         while (System.nanoTime() < end) {
             Subscriber s = pubsub;
-            if (s != null && s.confirmed.contains(channel)) {
+            if (s != null && s.confirmed.contains(key)) {
                 return true;
             }
             synchronized (subscriberLock) {
@@ -272,6 +299,9 @@ final class RedisConnection {
         }
     }
 
+    /** Marks a pattern among the confirmed subscriptions (a channel name never starts with a NUL). */
+    private static final String PATTERN = "\0pattern:";
+
     private final class Subscriber extends JedisPubSub {
         final Set<String> confirmed = ConcurrentHashMap.newKeySet();
 
@@ -284,8 +314,10 @@ final class RedisConnection {
             if (channel.equals(WAKE)) {
                 // (re)connected: anything published meanwhile is looked for now
                 listeners.getOrDefault(WAKE, new CopyOnWriteArrayList<>()).forEach(c -> c.accept(null));
-                if (!patternListeners.isEmpty()) {
-                    psubscribe(patternListeners.keySet().toArray(String[]::new));
+                synchronized (subscriberLock) { // one writer at a time on the connection (listenPattern writes too)
+                    if (!patternListeners.isEmpty()) {
+                        psubscribe(patternListeners.keySet().toArray(String[]::new));
+                    }
                 }
             }
         }
@@ -293,6 +325,19 @@ final class RedisConnection {
         @Override
         public void onUnsubscribe(String channel, int count) {
             confirmed.remove(channel);
+        }
+
+        @Override
+        public void onPSubscribe(String pattern, int count) {
+            confirmed.add(PATTERN + pattern);
+            synchronized (subscriberLock) {
+                subscriberLock.notifyAll();
+            }
+        }
+
+        @Override
+        public void onPUnsubscribe(String pattern, int count) {
+            confirmed.remove(PATTERN + pattern);
         }
 
         @Override

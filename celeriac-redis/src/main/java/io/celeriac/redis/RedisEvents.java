@@ -54,6 +54,13 @@ final class RedisEvents implements EventChannel {
             }
         };
         redis.listenPattern(pattern, listener);
+        try {
+            // listening once this returns (an event published before Redis confirms is not kept for us);
+            // if Redis is down, the subscriber subscribes when it is back
+            redis.awaitPatternSubscribed(pattern, 5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return () -> redis.unlistenPattern(pattern, listener);
     }
 }

@@ -1,7 +1,9 @@
 package io.celeriac.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.celeriac.TaskState;
 import io.celeriac.protocol.ExceptionInfo;
 import io.celeriac.protocol.Json;
@@ -10,6 +12,7 @@ import io.celeriac.spi.Broker;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Coordination;
 import io.celeriac.spi.Delivery;
+import io.celeriac.spi.EventChannel;
 import io.celeriac.spi.ResultStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,6 +25,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -227,5 +231,29 @@ public abstract class CoordinationConformanceTest extends ConformanceSupport {
         assertThat(c.increment(key, 1, null)).isEqualTo(2);
         Thread.sleep(400);
         assertThat(c.increment(key, 0, null)).as("no ttl: kept").isEqualTo(2);
+    }
+
+    // --- events ----------------------------------------------------------------------------------
+
+    @Test
+    void anEventSentOnceListenHasReturnedIsHeardByEveryListener() throws Exception {
+        // `celeriac events` says "listening" when listen returns; a client may send its task-sent at once
+        for (int round = 0; round < 5; round++) {
+            EventChannel inA = broker().events(coordination());
+            EventChannel inB = broker().events(coordination());
+            List<JsonNode> heardA = new CopyOnWriteArrayList<>();
+            List<JsonNode> heardB = new CopyOnWriteArrayList<>();
+            String id = "ev-" + UUID.randomUUID();
+            try (AutoCloseable a = inA.listen(heardA::add); AutoCloseable b = inB.listen(heardB::add)) {
+                EventChannel out = broker().events(coordination()); // a new sender, as a client just opened
+                out.send(Json.NODES.objectNode().put("type", "task-sent").put("uuid", id).put("hostname", "client@here"));
+                for (List<JsonNode> heard : List.of(heardA, heardB)) {
+                    await().atMost(Duration.ofSeconds(10)).alias("round " + round + ", listener " + (heard == heardA ? "A" : "B"))
+                            .until(() -> heard.stream().anyMatch(e -> id.equals(e.path("uuid").asText())));
+                }
+            }
+            assertThat(heardA).filteredOn(e -> id.equals(e.path("uuid").asText())).singleElement()
+                    .satisfies(e -> assertThat(e.path("type").asText()).isEqualTo("task-sent"));
+        }
     }
 }
