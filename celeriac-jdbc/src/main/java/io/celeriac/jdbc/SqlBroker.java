@@ -4,6 +4,7 @@ import io.celeriac.BrokerException;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Delivery;
+import io.celeriac.spi.Settlement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -294,6 +295,23 @@ final class SqlBroker implements Broker {
             delete(c, deliveries);
             return null;
         }, false));
+    }
+
+    /**
+     * The deliveries {@code batch} acked were deleted (by a settlement committed on this database):
+     * no longer this broker's to renew (else they would be looked for by each renewal until then).
+     */
+    void settled(List<Settlement> batch) {
+        for (Settlement s : batch) {
+            if (s.acksDelivery()) {
+                held.remove(Long.parseLong(s.delivery().tag()));
+            }
+        }
+    }
+
+    /** How many deliveries this broker renews (for tests). */
+    int heldCount() {
+        return held.size();
     }
 
     /** Deletes acked messages inside the caller's transaction. */

@@ -83,6 +83,7 @@ final class SqlResultStore implements ResultStore {
                     SqlPlainSettle.run(c, db, ordered, now, now + expires.toMillis());
                     return null;
                 }, wake);
+                ((SqlBroker) broker).settled(ordered);
                 return;
             }
             db.write(c -> {
@@ -101,6 +102,9 @@ final class SqlResultStore implements ResultStore {
                 sweep(c, now);
                 return null;
             }, wake);
+            if (same) {
+                ((SqlBroker) broker).settled(ordered);
+            }
         } catch (SQLException e) {
             throw SqlDatabase.failure(url + ": committing " + batch.size() + " finished message(s) failed: "
                     + SqlDatabase.explain(e), e);

@@ -5,15 +5,20 @@ import static org.awaitility.Awaitility.await;
 
 import io.celeriac.config.Config;
 import io.celeriac.config.Settings;
+import io.celeriac.protocol.Json;
+import io.celeriac.protocol.TaskResult;
 import io.celeriac.spi.Broker;
 import io.celeriac.spi.BrokerMessage;
 import io.celeriac.spi.Delivery;
+import io.celeriac.spi.ResultStore;
+import io.celeriac.spi.Settlement;
 import io.celeriac.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -104,6 +109,35 @@ class PostgresLeaseTest {
             b.ack(got);
             assertThat(b.size("celery")).isZero();
             assertThat(one("renew", "SELECT count(*) FROM celeriac_messages")).isZero();
+        }
+    }
+
+    @Test
+    void deliveriesSettledThroughTheResultStoreAreNoLongerRenewed() throws Exception {
+        String url = newDatabase("settled");
+        try (Broker b = new PostgresBackend().openBroker(url, Config.defaults());
+             ResultStore r = new PostgresBackend().openResultStore(url, Config.defaults())) {
+            for (int i = 0; i < 30; i++) {
+                b.publish("celery", new BrokerMessage("t" + i, "m" + i, 0, null));
+            }
+            List<Delivery> got = new ArrayList<>();
+            while (got.size() < 30) {
+                got.addAll(b.reserve(List.of("celery"), 16, Duration.ofSeconds(1)));
+            }
+            assertThat(((SqlBroker) b).heldCount()).isEqualTo(30);
+            List<Settlement> plain = new ArrayList<>(); // one result each: the one-statement path
+            for (int i = 0; i < 20; i++) {
+                plain.add(Settlement.ack(got.get(i), TaskResult.success("plain-" + i, Json.toTree(i), Instant.now())));
+            }
+            r.settle(plain, b);
+            assertThat(((SqlBroker) b).heldCount()).isEqualTo(10);
+            List<Settlement> general = new ArrayList<>(); // two settlements of one task: the general path
+            for (int i = 20; i < 30; i++) {
+                general.add(Settlement.ack(got.get(i), TaskResult.success("same", Json.toTree(i), Instant.now())));
+            }
+            r.settle(general, b);
+            assertThat(((SqlBroker) b).heldCount()).as("nothing left to renew").isZero();
+            assertThat(b.size("celery")).isZero();
         }
     }
 
