@@ -74,7 +74,8 @@ final class HistoryBench {
                     }
                     default -> throw new IllegalArgumentException("unknown store '" + store + "' (sqlite, postgres, redis)");
                 }
-                String line = measure(store, url, records, queries);
+                ProcessHandle server = "redis".equals(store) ? ProcessHandle.of(redis.pid()).orElse(null) : null;
+                String line = measure(store, url, records, queries, server);
                 report.append(line);
                 System.out.print(line);
             }
@@ -90,15 +91,18 @@ final class HistoryBench {
         System.out.println("\nwritten to " + out);
     }
 
-    private static String measure(String store, String url, int records, int queries) throws Exception {
+    /** Fills and searches one store; {@code server}: its server process (Redis), whose CPU a record the fill reports, or null. */
+    private static String measure(String store, String url, int records, int queries, ProcessHandle server) throws Exception {
         Config config = Config.builder().set(Settings.BROKER_URL, url).build();
         Random random = new Random(42);
         Instant base = Instant.now().minusSeconds(6 * 24 * 3600);
         List<TaskRecord> sample = new ArrayList<>(); // every 997th record, for id prefixes and cursors
         long fillNanos;
+        double serverCpu;
         long count;
         try (TaskHistory h = Backends.openTaskHistory(config)) {
             long start = System.nanoTime();
+            double serverCpu0 = server == null ? 0 : Chains.cpuSecs(server);
             List<TaskRecord> batch = new ArrayList<>(BATCH);
             for (int i = 0; i < records; i++) {
                 TaskRecord r = record(i, base, random);
@@ -116,6 +120,7 @@ final class HistoryBench {
             }
             h.record(batch);
             fillNanos = System.nanoTime() - start;
+            serverCpu = server == null ? 0 : Chains.cpuSecs(server) - serverCpu0;
             count = h.count();
         }
         // A new instance, as a dashboard started after the workers wrote: nothing cached.
@@ -141,8 +146,9 @@ final class HistoryBench {
                 byKind[kind][n[kind]++] = took;
             }
         }
-        StringBuilder s = new StringBuilder(String.format("%-9s filled %,d records in %.1f s (%,.0f records/s), count() %,d%n", store,
-                records, fillNanos / 1e9, records / (fillNanos / 1e9), count));
+        StringBuilder s = new StringBuilder(String.format("%-9s filled %,d records in %.1f s (%,.0f records/s), count() %,d%s%n", store,
+                records, fillNanos / 1e9, records / (fillNanos / 1e9), count,
+                server == null ? "" : String.format("; the server's CPU %.1f µs a record", serverCpu * 1e6 / records)));
         s.append(String.format("%-9s find: p50 %s  p99 %s  max %s  (%,d queries, %.1f rows each)%n", store, ms(all, 0.50), ms(all, 0.99),
                 ms(all, 1.0), queries, rows / (double) queries));
         for (int k = 0; k < KINDS.length; k++) {

@@ -106,12 +106,17 @@ final class RedisConnection {
         }
     }
 
-    /** The scripts that stand alone; every other one is loaded after lib.lua, the functions they share. */
-    private static final Set<String> STANDALONE = Set.of("lock", "unlock", "route_direct", "chord_part",
-            "history_record", "history_find", "history_prune", "increment");
+    /**
+     * The scripts that stand alone; the task history's (history_*) are loaded after history_lib.lua, and
+     * every other one after lib.lua: the functions each kind shares.
+     */
+    private static final Set<String> STANDALONE = Set.of("lock", "unlock", "route_direct", "chord_part", "increment");
 
     private static String source(String name) {
         String body = resource(name);
+        if (name.startsWith("history_")) {
+            return resource("history_lib") + "\n" + body;
+        }
         return STANDALONE.contains(name) ? body : resource("lib") + "\n" + body;
     }
 

@@ -5,24 +5,33 @@ import io.celeriac.spi.TaskHistory;
 import io.celeriac.spi.TaskRecord;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The task history in Redis, under {@value #PREFIX}: a hash per task ({@code task:ID}), sorted sets
- * of ids scored by {@code updated} in epoch microseconds ({@code all}, and {@code name:N},
+ * The task history in Redis, under {@value #PREFIX}: a string per task ({@code rec:ID}, {@link #encode}),
+ * sorted sets of ids scored by {@code updated} in epoch microseconds ({@code all}, and {@code name:N},
  * {@code state:S}, {@code worker:W} per criterion) and a lexical set of ids ({@code ids}) for id
- * prefixes. A batch is merged by one script ({@code history_record.lua}, {@link TaskRecord#merge}'s
- * rule in Lua), atomically; a page is one script ({@code history_find.lua}) that reads the smallest
- * matching set from the cursor on (by rank, so no set is read from its start), checking the other
- * criteria on the hashes; pruning removes a record from its hash and every set.
+ * prefixes. Records are merged here ({@link TaskRecord#merge}) and written by one script a batch
+ * ({@code history_record.lua}), each only if the store still holds what it was merged with (nothing,
+ * for a task new to the store: the usual case, as the worker merges a run's records before it writes);
+ * one another writer changed meanwhile comes back and is merged again. A page is one script
+ * ({@code history_find.lua}) that reads the smallest matching set from the cursor on (by rank, so no
+ * set is read from its start), checking the other criteria on the records' headers; pruning removes a
+ * record and its entry in every set.
  */
 final class RedisTaskHistory implements TaskHistory {
     static final String PREFIX = "celeriac:history:";
     /** A batch goes to Redis in scripts of at most this many bytes of records (each script blocks Redis while it runs). */
     private static final int SCRIPT_BYTES = 4 << 20;
+    /**
+     * ... and of at most this many records: a script of them holds Redis for one to two milliseconds (12 to 18 µs a record),
+     * so the broker's own calls are not kept waiting behind a worker's whole batch.
+     */
+    private static final int SCRIPT_RECORDS = 100;
     private static final int PRUNE_STEP = 5_000;
     /** The most entries one find call examines before it returns a short page with a cursor to go on from. */
     static final int FIND_BUDGET = 20_000;
@@ -42,54 +51,126 @@ final class RedisTaskHistory implements TaskHistory {
         for (TaskRecord r : batch) {
             incoming.put(r.id(), TaskRecord.merge(incoming.get(r.id()), r));
         }
+        // Each record is written if the store holds what it was merged with (at first: nothing); those the
+        // store holds another value of come back, are merged with it (TaskRecord.merge) and written again.
+        Map<String, TaskRecord> writing = incoming;
+        Map<String, String> expected = new HashMap<>(); // id -> the stored value a record was merged with
+        for (int round = 1; !writing.isEmpty(); round++) {
+            if (round > MERGE_ROUNDS) {
+                throw new IllegalStateException("task history: records " + writing.keySet()
+                        + " kept changing while they were merged; not written");
+            }
+            Map<String, String> held = write(writing, expected);
+            Map<String, TaskRecord> again = new LinkedHashMap<>();
+            held.forEach((id, now) -> {
+                again.put(id, now.isEmpty() ? incoming.get(id) : TaskRecord.merge(decode(id, now), incoming.get(id)));
+                expected.put(id, now);
+            });
+            writing = again;
+        }
+    }
+
+    /** How many times a batch's records are merged again with what another writer stored meanwhile. */
+    private static final int MERGE_ROUNDS = 50;
+
+    /** Writes the records (in scripts of at most SCRIPT_BYTES); returns what the store holds of those it did not write. */
+    private Map<String, String> write(Map<String, TaskRecord> records, Map<String, String> expected) {
+        Map<String, String> held = new HashMap<>();
         List<String> args = new ArrayList<>();
         args.add(PREFIX);
         long bytes = 0;
-        for (TaskRecord r : incoming.values()) {
-            List<String> values = values(r);
-            long size = 0;
-            for (String v : values) {
-                size += v.length();
-            }
-            if (args.size() > 1 && bytes + size > SCRIPT_BYTES) {
-                run(args);
+        for (TaskRecord r : records.values()) {
+            String value = encode(r);
+            String was = expected.getOrDefault(r.id(), "");
+            long size = value.length() + was.length();
+            if (args.size() > 1 && (bytes + size > SCRIPT_BYTES || args.size() > SCRIPT_RECORDS * 4)) {
+                run(args, held);
                 args = new ArrayList<>(List.of(PREFIX));
                 bytes = 0;
             }
-            args.addAll(values);
+            args.add(r.id());
+            args.add(was.isEmpty() ? "" : "=" + was);
+            args.add(Long.toString(r.updatedMicros()));
+            args.add(value);
             bytes += size;
         }
-        run(args);
+        run(args, held);
+        return held;
     }
 
-    private void run(List<String> args) {
-        redis.call("record " + (args.size() - 1) / (FIELDS + 2) + " task(s) in the task history",
+    private void run(List<String> args, Map<String, String> held) {
+        List<?> reply = (List<?>) redis.call("record " + (args.size() - 1) / 4 + " task(s) in the task history",
                 c -> redis.script("history_record", List.of(), args));
+        for (int i = 0; i + 1 < reply.size(); i += 2) {
+            held.put((String) reply.get(i), (String) reply.get(i + 1));
+        }
     }
 
-    /** The fields of history_record.lua, in order. */
+    /** The fields of a stored record, in {@link #fields} order. */
     private static final int FIELDS = 19;
 
-    /**
-     * A record as history_record.lua takes it: the id, which fields it has (a character per field,
-     * '1' for a value, '0' for null), then each field in that order ('' for null).
-     */
-    private static List<String> values(TaskRecord r) {
-        String[] v = {r.name(), r.state().name(), r.worker(), r.queue(), r.args(), r.kwargs(), r.result(), r.exception(),
+    private static String[] fields(TaskRecord r) {
+        return new String[] {r.name(), r.state().name(), r.worker(), r.queue(), r.args(), r.kwargs(), r.result(), r.exception(),
                 r.traceback(), Integer.toString(r.retries()), micros(r.received()), micros(r.started()),
                 Long.toString(r.updatedMicros()), runtime(r.runtime()), r.parentId(), r.rootId(),
                 r.groupId(), r.children().isEmpty() ? null : TaskRecord.childrenJson(r.children()),
                 r.timeline().isEmpty() ? null : TaskRecord.timelineJson(r.timeline())};
-        List<String> out = new ArrayList<>(FIELDS + 2);
-        out.add(r.id());
-        char[] has = new char[FIELDS];
-        out.add(null); // the mask, below
-        for (int k = 0; k < FIELDS; k++) {
-            has[k] = v[k] == null ? '0' : '1';
-            out.add(v[k] == null ? "" : v[k]);
+    }
+
+    /**
+     * A record as it is stored: a header the scripts read (name, state and worker, {@linkplain #escape escaped},
+     * each ending in a newline), then every field in {@link #fields} order, each as its length in chars, ':' and
+     * the text, or '-' for null. One string a record: Redis writes it in one step (a hash of 19 fields costs
+     * it several times as much), and only this class reads it whole.
+     */
+    static String encode(TaskRecord r) {
+        StringBuilder b = new StringBuilder(256);
+        b.append(escape(r.name())).append('\n').append(escape(r.state().name())).append('\n').append(escape(r.worker())).append('\n');
+        for (String v : fields(r)) {
+            if (v == null) {
+                b.append('-');
+            } else {
+                b.append(v.length()).append(':').append(v);
+            }
         }
-        out.set(1, new String(has));
-        return out;
+        return b.toString();
+    }
+
+    /** The record {@link #encode} wrote. */
+    static TaskRecord decode(String id, String v) {
+        int pos = 0;
+        for (int k = 0; k < 3; k++) {
+            pos = v.indexOf('\n', pos) + 1;
+        }
+        String[] f = new String[FIELDS];
+        for (int k = 0; k < FIELDS; k++) {
+            if (v.charAt(pos) == '-') {
+                pos++;
+                continue;
+            }
+            int colon = v.indexOf(':', pos);
+            int len = Integer.parseInt(v, pos, colon, 10);
+            f[k] = v.substring(colon + 1, colon + 1 + len);
+            pos = colon + 1 + len;
+        }
+        return new TaskRecord(id, f[0], TaskState.parse(f[1]), f[2], f[3], f[4], f[5], f[6], f[7], f[8],
+                f[9] == null ? 0 : Integer.parseInt(f[9]), instant(f[10]), instant(f[11]), instant(f[12]),
+                f[13] == null ? null : Double.valueOf(f[13]), f[14], f[15], f[16], TaskRecord.parseChildren(f[17]),
+                TaskRecord.parseTimeline(f[18]));
+    }
+
+    /**
+     * A name, state or worker as the header and the sets' keys hold it: '\' as "\\" and a newline as "\n"
+     * (so the header's newlines end its fields), '' for null.
+     */
+    static String escape(String v) {
+        if (v == null) {
+            return "";
+        }
+        if (v.indexOf('\\') < 0 && v.indexOf('\n') < 0) {
+            return v;
+        }
+        return v.replace("\\", "\\\\").replace("\n", "\\n");
     }
 
     /**
@@ -117,23 +198,14 @@ final class RedisTaskHistory implements TaskHistory {
         return t == null ? null : Long.toString(TaskRecord.toMicros(t));
     }
 
-    private static TaskRecord read(String id, Map<String, String> f) {
-        return new TaskRecord(id, f.get("name"), TaskState.parse(f.get("state")), f.get("worker"), f.get("queue"), f.get("args"),
-                f.get("kwargs"), f.get("result"), f.get("exception"), f.get("traceback"),
-                f.get("retries") == null ? 0 : Integer.parseInt(f.get("retries")), instant(f.get("received")),
-                instant(f.get("started")), instant(f.get("updated")), f.get("runtime") == null ? null : Double.valueOf(f.get("runtime")),
-                f.get("parent_id"), f.get("root_id"), f.get("group_id"), TaskRecord.parseChildren(f.get("children")),
-                TaskRecord.parseTimeline(f.get("timeline")));
-    }
-
     private static Instant instant(String v) {
         return v == null ? null : TaskRecord.fromMicros(Long.parseLong(v));
     }
 
     @Override
     public Optional<TaskRecord> get(String id) {
-        Map<String, String> f = redis.call("read task " + id + " from the task history", c -> c.hgetAll(PREFIX + "task:" + id));
-        return f == null || f.isEmpty() ? Optional.empty() : Optional.of(read(id, f));
+        String v = redis.call("read task " + id + " from the task history", c -> c.get(PREFIX + "rec:" + id));
+        return v == null ? Optional.empty() : Optional.of(decode(id, v));
     }
 
     @Override
@@ -149,19 +221,15 @@ final class RedisTaskHistory implements TaskHistory {
         String prefix = q.idPrefix() == null || q.idPrefix().isEmpty() ? null : q.idPrefix();
         String upper = prefix == null ? null : q.idPrefixEnd();
         List<String> args = List.of(PREFIX, Integer.toString(q.limit() + 1), max, q.from() == null ? "-inf" : Long.toString(q.fromMicros()),
-                after == null ? "" : Long.toString(after.updatedMicros()), after == null ? "" : after.id(), opt(q.name()),
-                opt(q.state() == null ? null : q.state().name()), opt(q.worker()), opt(prefix), opt(upper),
+                after == null ? "" : Long.toString(after.updatedMicros()), after == null ? "" : after.id(), opt(q.name() == null ? null : escape(q.name())),
+                opt(q.state() == null ? null : escape(q.state().name())), opt(q.worker() == null ? null : escape(q.worker())),
+                opt(prefix), opt(upper),
                 Integer.toString(FIND_BUDGET));
         List<?> reply = (List<?>) redis.call("search the task history", c -> redis.script("history_find", List.of(), args));
         List<TaskRecord> found = new ArrayList<>();
         for (int i = 2; i + 1 < reply.size(); i += 2) {
-            List<?> flat = (List<?>) reply.get(i + 1);
-            Map<String, String> f = new LinkedHashMap<>();
-            for (int k = 0; k + 1 < flat.size(); k += 2) {
-                f.put((String) flat.get(k), (String) flat.get(k + 1));
-            }
-            if (!f.isEmpty()) {
-                found.add(read((String) reply.get(i), f));
+            if (reply.get(i + 1) instanceof String v) { // null: it went after the script found it
+                found.add(decode((String) reply.get(i), v));
             }
         }
         if (found.size() > q.limit()) {

@@ -5,8 +5,8 @@
 -- 11 the first id above the prefix ('=U' or ''), 12 the most entries one call examines.
 -- The entries come off one sorted set: the smallest of the criteria's sets (or 'all'), read from
 -- the cursor on by rank, so no set is scanned from its start; an id prefix with few ids is read
--- from the lexical set 'ids' instead. Other criteria are checked on the records' hashes.
--- Returns {resume id, resume score, id, fields, id, fields, ...}; resume is '' unless the call
+-- from the lexical set 'ids' instead. Other criteria are checked on the records' headers (name, state, worker).
+-- Returns {resume id, resume score, id, value, id, value, ...} (value false when the record went meanwhile); resume is '' unless the call
 -- stopped at its budget before filling the page (the caller goes on from there).
 local P, want = ARGV[1], tonumber(ARGV[2])
 local maxs, mins, cscore, cid = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
@@ -40,16 +40,19 @@ for _, c in ipairs(crit) do
   if n < best then driver, dfield, best = k, c[1], n end
 end
 
+local AT = {name = 1, state = 2, worker = 3}
 local function passes(id)
   if prefix and string.sub(id, 1, #prefix) ~= prefix then return false end
-  local names, values = {}, {}
+  local got
   for _, c in ipairs(crit) do
-    if c[1] ~= dfield then names[#names + 1] = c[1]; values[#values + 1] = c[2] end
-  end
-  if #names == 0 then return true end
-  local got = redis.call('HMGET', P .. 'task:' .. id, unpack(names))
-  for i = 1, #names do
-    if got[i] ~= values[i] then return false end
+    if c[1] ~= dfield then
+      if not got then
+        local v = redis.call('GET', P .. 'rec:' .. id)
+        if not v then return false end
+        got = header(v)
+      end
+      if got[AT[c[1]]] ~= c[2] then return false end
+    end
   end
   return true
 end
@@ -58,7 +61,7 @@ local function reply(found, rid, rscore)
   local out = {rid or '', rscore or ''}
   for _, e in ipairs(found) do
     out[#out + 1] = e[1]
-    out[#out + 1] = redis.call('HGETALL', P .. 'task:' .. e[1])
+    out[#out + 1] = redis.call('GET', P .. 'rec:' .. e[1])
   end
   return out
 end

@@ -1,13 +1,22 @@
 -- Drops up to ARGV[4] task history records (RedisTaskHistory): first those updated before
--- ARGV[2] (epoch microseconds), then the oldest beyond ARGV[3] records; from the hash and every set.
+-- ARGV[2] (epoch microseconds), then the oldest beyond ARGV[3] records; the record and its entry in every set.
 -- ARGV[1] = key prefix. Returns {dropped, more}: more = 1 when records to drop remain.
 local P, before, max, step = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local function drop(id)
-  local key = P .. 'task:' .. id
-  local f = redis.call('HMGET', key, 'name', 'state', 'worker')
-  if f[1] then redis.call('ZREM', P .. 'name:' .. f[1], id) end
-  if f[2] then redis.call('ZREM', P .. 'state:' .. f[2], id) end
-  if f[3] then redis.call('ZREM', P .. 'worker:' .. f[3], id) end
+  local key = P .. 'rec:' .. id
+  local v = redis.call('GET', key)
+  local f = {}
+  if v then
+    f = header(v)
+  else -- a record of the layout before (a hash of its fields, task:ID): its entries go too
+    local legacy = P .. 'task:' .. id
+    local h = redis.call('HMGET', legacy, 'name', 'state', 'worker')
+    for k = 1, 3 do f[k] = h[k] or '' end
+    redis.call('DEL', legacy)
+  end
+  for k = 1, 3 do
+    if f[k] and f[k] ~= '' then redis.call('ZREM', P .. CRIT[k] .. f[k], id) end
+  end
   redis.call('ZREM', P .. 'all', id)
   redis.call('ZREM', P .. 'ids', id)
   redis.call('DEL', key)

@@ -176,6 +176,50 @@ public abstract class TaskHistoryConformanceTest {
         assertThat(h.count()).isEqualTo(1);
     }
 
+    @Test
+    void twoWritersOfTheSameTasksAtOnceLoseNoStep() throws Exception {
+        TaskHistory other = history();
+        int n = 200;
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.Future<?> a = pool.submit(() -> {
+                go.await();
+                for (int i = 0; i < n; i += 5) { // batches of 5: started by one worker...
+                    List<TaskRecord> batch = new ArrayList<>();
+                    for (int k = i; k < i + 5; k++) {
+                        batch.add(rec("c" + k, "n", TaskState.STARTED, "w-a", at(1)));
+                    }
+                    h.record(batch);
+                }
+                return null;
+            });
+            java.util.concurrent.Future<?> b = pool.submit(() -> {
+                go.await();
+                for (int i = 0; i < n; i++) { // ...and, at the same time, finished as another saw it
+                    other.record(List.of(rec("c" + i, "n", TaskState.SUCCESS, "w-b", at(2))));
+                }
+                return null;
+            });
+            go.countDown();
+            a.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            b.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(h.count()).isEqualTo(n);
+        for (int i = 0; i < n; i++) {
+            TaskRecord got = h.get("c" + i).orElseThrow();
+            assertThat(got.state()).as("c%d", i).isEqualTo(TaskState.SUCCESS);
+            assertThat(got.worker()).as("c%d", i).isEqualTo("w-b");
+            assertThat(got.timeline()).as("c%d", i).extracting(Step::state).containsExactly(TaskState.STARTED, TaskState.SUCCESS);
+        }
+        assertThat(allPages(new Query(null, null, null, "w-b", null, null, 50, null))).hasSize(n);
+        assertThat(allPages(new Query(null, null, null, "w-a", null, null, 50, null))).isEmpty();
+        assertThat(allPages(new Query(null, null, TaskState.STARTED, null, null, null, 50, null))).isEmpty();
+        assertThat(allPages(new Query(null, null, TaskState.SUCCESS, null, null, null, 50, null))).hasSize(n);
+    }
+
     // ---- finding ----
 
     /** 40 tasks: names a/b, states by i % 4, workers w0..w2, ids "id-00".."id-39", updated every second. */
@@ -402,6 +446,27 @@ public abstract class TaskHistoryConformanceTest {
         assertThat(h.find(by(null, null, null, "celery@h\u00f4te")).records()).containsExactly(r);
         assertThat(h.find(by("\u00fcid", null, null, null)).records()).containsExactly(r);
         assertThat(history().get("\u00fcid-\u4e00")).contains(r);
+    }
+
+    @Test
+    void namesAndWorkersWithNewlinesAndBackslashesAreKeptAndFoundExactly() {
+        TaskRecord lines = rec("x1", "a\nb\\c", TaskState.SUCCESS, "w\n\\", at(1));
+        TaskRecord escaped = rec("x2", "a\\nb\\c", TaskState.SUCCESS, "w\\n\\", at(2)); // what an escape would make of x1's
+        TaskRecord empty = rec("x3", "", TaskState.STARTED, "", at(3));
+        h.record(List.of(lines, escaped, empty));
+        assertThat(h.get("x1")).contains(lines);
+        assertThat(h.get("x2")).contains(escaped);
+        assertThat(h.get("x3")).contains(empty);
+        assertThat(ids(by(null, "a\nb\\c", null, null))).containsExactly("x1");
+        assertThat(ids(by(null, "a\\nb\\c", null, null))).containsExactly("x2");
+        assertThat(ids(by(null, null, null, "w\n\\"))).containsExactly("x1");
+        assertThat(ids(by(null, "a\nb\\c", TaskState.SUCCESS, "w\n\\"))).containsExactly("x1");
+        h.record(List.of(rec("x1", "a\nb\\c", TaskState.SUCCESS, "other\nworker", at(4))));
+        assertThat(ids(by(null, null, null, "w\n\\"))).isEmpty();
+        assertThat(ids(by(null, null, null, "other\nworker"))).containsExactly("x1");
+        assertThat(h.prune(at(10), 1000)).isEqualTo(3);
+        assertThat(ids(by(null, "a\nb\\c", null, null))).isEmpty();
+        assertThat(h.count()).isZero();
     }
 
     @Test
