@@ -23,7 +23,8 @@ import java.util.Map;
 /** Runs one {@link Scenario} against a fresh worker process and returns what it measured. */
 final class Measure {
     /** JVM options the worker parent runs with: the same defaults as the ./celeriac launcher. */
-    static final List<String> WORKER_JVM = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms16m", "-Xss512k");
+    static final List<String> WORKER_JVM = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms16m", "-Xss512k",
+            "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"); // the launcher's default
 
     /** How many tasks one {@code sendMany} call of the batch-send figure carries. */
     static final int SEND_BATCH = 1000;

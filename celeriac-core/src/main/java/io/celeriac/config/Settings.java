@@ -294,7 +294,10 @@ public final class Settings {
             "JVM options of the process pool's children, chosen for small idle memory and a fast start (about 50 MiB"
                     + " resident each). The C1 compiler alone keeps them small; for CPU-heavy tasks drop"
                     + " -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 (about 5 MiB more each, faster hot code). A child out"
-                    + " of memory exits, and its task goes back on the queue (see task_reject_on_worker_lost).");
+                    + " of memory exits, and its task goes back on the queue (see task_reject_on_worker_lost). The pool puts"
+                    + " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 before these (the JDK's class-data archive"
+                    + " shared by the worker and its children at its own address, about 5 MiB less each);"
+                    + " -XX:ArchiveRelocationMode=1 here maps it at a random address again.");
 
     public static final Setting<Boolean> WORKER_CHILD_CLASS_DATA_SHARING = define("worker_child_class_data_sharing",
             ValueType.bool(), true,

@@ -129,6 +129,17 @@ public final class ExecutionTestApp implements CeleriacApp {
         }
     }
 
+    /** Where this JVM mapped the JDK's class-data archive (the start of its first mapping, hex), or "" when it did not. */
+    @Task(name = "jdk_archive_address")
+    public String jdkArchiveAddress() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+            if (line.endsWith("/classes.jsa") || line.endsWith("/classes_nocoops.jsa")) {
+                return line.substring(0, line.indexOf('-'));
+            }
+        }
+        return "";
+    }
+
     @Task(name = "nap")
     public long nap(double seconds) throws InterruptedException {
         Thread.sleep((long) (seconds * 1000));

@@ -170,6 +170,7 @@ class ProcessPoolTest {
     @Test
     void withMaxTasksPerChildFiftyFiveHundredTasksRunInTwoJvmsThatReloadTheAppEveryFifty() {
         start(b -> b.set(Settings.WORKER_MAX_TASKS_PER_CHILD, 50));
+        bothChildrenUp();
         List<AsyncResult> rs = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
             rs.add(client.send("count"));
@@ -186,6 +187,26 @@ class ProcessPoolTest {
         assertThat(loaders).hasSizeGreaterThanOrEqualTo(10); // every 50 tasks a child loaded the app afresh
         assertThat(worker.poolStats()).containsEntry("recycle", "class loader").containsEntry("children_retired", 0L);
         assertThat((Long) worker.poolStats().get("children_recycled")).isGreaterThanOrEqualTo(8L);
+    }
+
+    @Test
+    void childrenMapTheJdksClassDataArchiveInPlaceSoThatTheyShareItsPages() {
+        start(b -> b);
+        // at the archive's own base (SharedBaseAddress, 0x800000000), not at a random address it would be rewritten for
+        assertThat(client.send("jdk_archive_address").get(WAIT).asText()).matches("0*8000[0-9a-f]{5}");
+        assertThat(ProcessPool.SHARED_JDK_ARCHIVE).containsExactly("-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+    }
+
+    /**
+     * Waits until both children run tasks (two naps at once on two pids): the worker is ready once its first child
+     * is, and on a busy machine that child alone can run a whole backlog of short tasks before the second is up.
+     */
+    private void bothChildrenUp() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            AsyncResult a = client.send("nap", 0.3);
+            AsyncResult b = client.send("nap", 0.3);
+            return a.get(WAIT).asLong() != b.get(WAIT).asLong();
+        });
     }
 
     @Test
