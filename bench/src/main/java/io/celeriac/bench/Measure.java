@@ -32,9 +32,11 @@ final class Measure {
     /**
      * enqueuePerSec: one send after another; batchSendPerSec: {@code sendMany} of {@link #SEND_BATCH}.
      * @param drainCpuSecs CPU the worker used from when it was first seen taking tasks to the last result read, with the store server's (if known)
+     * @param brokerCpuSecs the broker server's CPU over the same span (NaN when it is not a process of the bench's own)
      */
     record Figures(double enqueuePerSec, double batchSendPerSec, double drainPerSec, double drainSecs, double p50ms, double p90ms,
-                   double p99ms, double maxMs, long idleRssKib, long idlePssKib, int processes, double drainCpuSecs) {
+                   double p99ms, double maxMs, long idleRssKib, long idlePssKib, int processes, double drainCpuSecs,
+                   double brokerCpuSecs) {
     }
 
     private static int started;
@@ -43,11 +45,14 @@ final class Measure {
     }
 
     static Figures run(Scenario s, Path work) throws Exception {
-        return run(s, work, null);
+        return run(s, work, null, null);
     }
 
-    /** As {@link #run(Scenario, Path)}, counting the CPU of {@code store} (a server process, or null) in the drain's. */
-    static Figures run(Scenario s, Path work, ProcessHandle store) throws Exception {
+    /**
+     * As {@link #run(Scenario, Path)}, counting the CPU of {@code store} (a server process, or null) in the drain's,
+     * and the CPU of {@code broker} (the broker's server process, or null) on its own.
+     */
+    static Figures run(Scenario s, Path work, ProcessHandle store, ProcessHandle broker) throws Exception {
         String queue = "bench";
         Config config = Config.builder().set(Settings.BROKER_URL, s.brokerUrl()).set(Settings.RESULT_BACKEND, s.results()).build();
         try (Celeriac client = Celeriac.open(config, new TaskRegistry())) {
@@ -87,10 +92,12 @@ final class Measure {
                 worker = startWorker(s, queue, log);
                 // wait without competing for the CPU: a cheap look at the queue now and then, then read the results
                 double cpu0 = -1; // worker and store CPU when the worker was first seen taking tasks (its start-up left out)
+                double brokerCpu0 = 0;
                 long left;
                 while ((left = client.broker().size(queue)) > 0) {
                     if (cpu0 < 0 && left < s.tasks()) {
                         cpu0 = Chains.cpuSecs(worker.toHandle()) + (store == null ? 0 : Chains.cpuSecs(store));
+                        brokerCpu0 = broker == null ? 0 : Chains.cpuSecs(broker);
                     }
                     if (!worker.isAlive()) {
                         throw new IllegalStateException("the worker died: " + Files.readString(log));
@@ -110,6 +117,7 @@ final class Measure {
                 }
                 double drainSecs = Duration.between(first, last).toNanos() / 1e9;
                 double drainCpu = Chains.cpuSecs(worker.toHandle()) + (store == null ? 0 : Chains.cpuSecs(store)) - Math.max(0, cpu0);
+                double brokerCpu = broker == null || cpu0 < 0 ? Double.NaN : Chains.cpuSecs(broker) - brokerCpu0;
 
                 // 4. latency, one task at a time against the idle worker
                 for (int i = 0; i < Math.min(200, s.latencyTasks()); i++) {
@@ -126,7 +134,7 @@ final class Measure {
                 int m = lat.length;
                 return new Figures(single / enqueueSecs, (s.tasks() - single) / batchSecs, (s.tasks() - 1) / drainSecs, drainSecs,
                         lat[m / 2] / 1e6, lat[(int) (m * 0.90)] / 1e6, lat[(int) (m * 0.99)] / 1e6, lat[m - 1] / 1e6,
-                        rss, pss, processes, drainCpu);
+                        rss, pss, processes, drainCpu, brokerCpu);
             } finally {
                 stop(worker);
             }

@@ -83,6 +83,14 @@ public final class Throughput {
         String results = null; // the result backend, when not the broker
         if ((redisSuite || historyCost) && !a.containsKey("broker")) {
             ownRedis = io.celeriac.testkit.RedisServer.start(work.resolve("redis"), false);
+            io.celeriac.testkit.RedisServer own = ownRedis;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> { // a failed run leaves no redis-server behind
+                try {
+                    own.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
             url = ownRedis.url(0);
         }
         if (rabbitSuite) {
@@ -170,21 +178,24 @@ public final class Throughput {
                 .append(", Java ").append(System.getProperty("java.version")).append('\n');
         report.append("worker:   1 process (Celeriac: JVM ").append(String.join(" ", Measure.WORKER_JVM)).append("), celeriac ")
                 .append(Worker.VERSION).append("\n\n");
-        report.append(String.format("%-24s %10s %10s %10s %9s %9s %9s %12s %12s %11s%n", "scenario", "enqueue/s", "batch/s", "drain/s",
-                "p50 ms", "p99 ms", "max ms", "idle RSS MiB", "idle PSS MiB", "CPU µs/task"));
+        ProcessHandle brokerProcess = ownNode == null ? null : ownNode.handle();
+        report.append(String.format("%-24s %10s %10s %10s %9s %9s %9s %12s %12s %11s%s%n", "scenario", "enqueue/s", "batch/s", "drain/s",
+                "p50 ms", "p99 ms", "max ms", "idle RSS MiB", "idle PSS MiB", "CPU µs/task",
+                brokerProcess == null ? "" : String.format(" %14s", "broker µs/task")));
         System.out.print(report);
         Map<String, Measure.Figures> figures = new HashMap<>();
         Map<String, List<Double>> drains = new HashMap<>();
         Map<String, List<Double>> cpus = new HashMap<>();
         for (Scenario s : suite) {
             Measure.Figures f = Measure.run(s, work, (historyCost || redisSuite) && s.brokerUrl().equals(url) && ownRedis != null
-                    ? ProcessHandle.of(ownRedis.pid()).orElse(null) : null);
+                    ? ProcessHandle.of(ownRedis.pid()).orElse(null) : null, brokerProcess);
             figures.put(s.name(), f);
             drains.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(f.drainPerSec());
             cpus.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(f.drainCpuSecs());
-            String line = String.format("%-24s %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f %8.1f (%d) %12.1f %11.0f%n", s.name(), f.enqueuePerSec(),
+            String line = String.format("%-24s %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f %8.1f (%d) %12.1f %11.0f%s%n", s.name(), f.enqueuePerSec(),
                     f.batchSendPerSec(), f.drainPerSec(), f.p50ms(), f.p99ms(), f.maxMs(), f.idleRssKib() / 1024.0, f.processes(),
-                    f.idlePssKib() / 1024.0, 1e6 * f.drainCpuSecs() / s.tasks());
+                    f.idlePssKib() / 1024.0, 1e6 * f.drainCpuSecs() / s.tasks(),
+                    brokerProcess == null ? "" : String.format(" %14.0f", 1e6 * f.brokerCpuSecs() / s.tasks()));
             report.append(line);
             System.out.print(line);
         }
@@ -193,6 +204,9 @@ public final class Throughput {
         if (historyCost) {
             report.append('\n');
             for (String store : costStores) {
+                if (!drains.containsKey(store + "-threads-2") || !drains.containsKey(store + "-threads-2-history")) {
+                    continue; // one of the pair left out with --only
+                }
                 double off = median(drains.get(store + "-threads-2"));
                 double on = median(drains.get(store + "-threads-2-history"));
                 double cpuOff = median(cpus.get(store + "-threads-2"));
@@ -231,6 +245,10 @@ public final class Throughput {
             report.append("\nCPU µs/task: the worker's (all its processes') and its Redis server's CPU from when the worker was first seen"
                     + " taking tasks to the last result read, over the backlog (its start-up and the latency phase left out; the Redis server also serves the client reading the results);"
                     + " steadier than drain/s on a loaded machine.\n");
+        }
+        if (brokerProcess != null) {
+            report.append("\nbroker µs/task: the RabbitMQ node's CPU (beam.smp and its helpers) over the same span as CPU µs/task, over the"
+                    + " backlog: delivering and taking the acks of the messages (a share of the 2 cores the worker cannot have).\n");
         }
         report.append("\nenqueue/s: half the backlog sent one at a time by one client thread, no worker running; batch/s: the other"
                 + " half sent with sendMany, " + Measure.SEND_BATCH + " tasks a call;\n"

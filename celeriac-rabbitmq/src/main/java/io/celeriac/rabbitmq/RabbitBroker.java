@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * the default exchange with the queue's name as routing key, persistent, with a publisher confirm;
  * they are taken up to what the worker's buffer has room for (concurrency ×
  * {@code worker_prefetch_multiplier}): a {@code basic.get}, then, while the queue has a backlog, a
- * long-lived consumer with {@code basic.qos} prefetch at the worker's ask ({@link Taker} streams)
+ * long-lived consumer with {@code basic.qos} prefetch at twice the worker's ask ({@link #STREAM_WINDOW}; {@link Taker} streams)
  * whose deliveries wait in a local buffer for the next reserves; it is cancelled when the queue runs
  * dry, before a give-back, a purge or a count, so a requeued message is free for any consumer and
  * purge and size see all that waits. While a reserve waits for an empty queue a consumer with
@@ -43,6 +43,15 @@ import java.util.concurrent.TimeUnit;
 final class RabbitBroker implements Broker {
     /** How long a waiting reserve listens before it looks at the parked messages again. */
     private static final long SLICE_MS = EtaPark.MOVE_EVERY_MS;
+    /**
+     * A stream's {@code basic.qos} prefetch is this many times the worker's ask. Acks are late: a
+     * delivery stays unacked while its result is stored and its ack is on the way, after the worker
+     * has already made room for the next (its buffer counts a message until it is handed to the
+     * finisher). A window of just the ask made RabbitMQ wait for each of those acks before it sent
+     * the next message. The worker still takes no more than its ask; the rest waits in the stream's
+     * local buffer, is counted by no one else, and comes back at once if the worker dies.
+     */
+    static final int STREAM_WINDOW = 2;
 
     private final RabbitConnection conn;
     private final TaskQueues queues;
@@ -154,7 +163,7 @@ final class RabbitBroker implements Broker {
             if (room <= 0) {
                 return;
             }
-            taker.stream(w.getKey(), max, Math.min(room, w.getValue()), out);
+            taker.stream(w.getKey(), STREAM_WINDOW * max, Math.min(room, w.getValue()), out);
         }
     }
 

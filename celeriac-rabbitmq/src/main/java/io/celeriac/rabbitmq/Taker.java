@@ -197,8 +197,8 @@ final class Taker {
     }
 
     /**
-     * Opens a stream on {@code q}: a consumer with {@code basic.qos} prefetch {@code prefetch} (the
-     * worker's whole ask, so what it holds and what is buffered for it stay within it), kept open
+     * Opens a stream on {@code q}: a consumer with {@code basic.qos} prefetch {@code prefetch} (a
+     * multiple of the worker's ask, {@link RabbitBroker#STREAM_WINDOW}: late acks lag behind), kept open
      * while the queue has a backlog, and waits for up to {@code n} deliveries (none for
      * {@link #GAP_MS} after the last, and it stops waiting); takes what came into {@code out}.
      */

@@ -227,6 +227,11 @@ public final class RabbitNode implements AutoCloseable {
         start();
     }
 
+    /** The node's launching process: its descendants are beam.smp and its helpers (for measuring their CPU). */
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     private List<ProcessHandle> processes() {
         List<ProcessHandle> all = new ArrayList<>();
         process.toHandle().descendants().forEach(all::add); // beam.smp, erl_child_setup, inet_gethost
