@@ -257,6 +257,8 @@ class DashboardBrowserTest {
         assertThat(browser.all("#workers-online")).isEmpty();
         browser.driver().findElement(org.openqa.selenium.By.name("token")).sendKeys("not the token at all");
         browser.driver().findElement(org.openqa.selenium.By.cssSelector("#login button")).click();
+        // the click submits the form; the answer is a new page, which may not be loaded when click returns
+        browser.await(LONG, d -> !browser.all("#login-problem").isEmpty());
         assertThat(browser.byId("login-problem").getText()).contains("wrong token");
         browser.driver().findElement(org.openqa.selenium.By.name("token")).sendKeys(TOKEN);
         browser.driver().findElement(org.openqa.selenium.By.cssSelector("#login button")).click();
