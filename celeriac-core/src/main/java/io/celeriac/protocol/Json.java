@@ -76,10 +76,63 @@ public final class Json {
         if (value instanceof java.util.Map<?, ?> m && m.isEmpty() || value instanceof ObjectNode o && o.isEmpty()) {
             return "{}";
         }
+        if (value instanceof JsonNode n) {
+            java.io.StringWriter out = new java.io.StringWriter(128);
+            try (com.fasterxml.jackson.core.JsonGenerator g = MAPPER.createGenerator(out)) {
+                writeTree(g, n);
+            } catch (java.io.IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return out.toString();
+        }
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes a tree to {@code g} as the mapper would, without the mapper: every message, result and
+     * process-pool frame is a tree, and {@code ObjectMapper.writeValue} sets up a serializer
+     * provider for each call, which cost more than writing a small tree. The kinds a tree read by
+     * {@link #read} holds are written here; any other node (a POJO, binary, a decimal) goes to the mapper.
+     */
+    public static void writeTree(com.fasterxml.jackson.core.JsonGenerator g, JsonNode n) throws java.io.IOException {
+        if (n == null) {
+            g.writeNull();
+            return;
+        }
+        switch (n.getNodeType()) {
+            case NULL, MISSING -> g.writeNull();
+            case STRING -> g.writeString(n.textValue());
+            case BOOLEAN -> g.writeBoolean(n.booleanValue());
+            case ARRAY -> {
+                g.writeStartArray(n, n.size());
+                for (JsonNode e : n) {
+                    writeTree(g, e);
+                }
+                g.writeEndArray();
+            }
+            case OBJECT -> {
+                g.writeStartObject(n, n.size());
+                for (java.util.Map.Entry<String, JsonNode> e : n.properties()) {
+                    g.writeFieldName(e.getKey());
+                    writeTree(g, e.getValue());
+                }
+                g.writeEndObject();
+            }
+            case NUMBER -> {
+                switch (n.numberType()) {
+                    case INT -> g.writeNumber(n.intValue());
+                    case LONG -> g.writeNumber(n.longValue());
+                    case DOUBLE -> g.writeNumber(n.doubleValue());
+                    case FLOAT -> g.writeNumber(n.floatValue());
+                    case BIG_INTEGER -> g.writeNumber(n.bigIntegerValue());
+                    default -> g.writeTree(n); // decimals: the mapper's settings decide their form
+                }
+            }
+            default -> g.writeTree(n);
         }
     }
 
@@ -115,6 +168,11 @@ public final class Json {
     /** Parses JSON text; throws Jackson's exception (with a location) when it is not JSON. */
     public static JsonNode read(String text) throws JsonProcessingException {
         return MAPPER.readTree(text);
+    }
+
+    /** Parses JSON in UTF-8 bytes; throws Jackson's exception (with a location) when it is not JSON or not UTF-8. */
+    public static JsonNode read(byte[] utf8) throws java.io.IOException {
+        return MAPPER.readTree(utf8);
     }
 
     /** The size in bytes of a value's JSON text (UTF-8), as {@link #write} would give it, without building the text. */

@@ -148,7 +148,13 @@ public final class MessageCodec {
             if (bytes.length > maxBodyBytes) {
                 throw tooLarge(task, id, bytes.length, maxBodyBytes);
             }
-            text = new String(bytes, StandardCharsets.UTF_8);
+            try {
+                return Json.read(bytes); // the UTF-8 bytes as they are: no string made of them first
+            } catch (java.io.IOException e) {
+                throw new MalformedMessageException("body of task '" + task + "' is not JSON: "
+                        + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()),
+                        id, task, "DecodeError", "kombu.exceptions");
+            }
         } else if (text.length() > maxBodyBytes / 3) {
             long bytes = StandardCharsets.UTF_8.encode(text).remaining();
             if (bytes > maxBodyBytes) {

@@ -69,7 +69,7 @@ public record TaskResult(String taskId, TaskState state, JsonNode result, String
             g.writeStartObject();
             g.writeStringField("status", state.name());
             g.writeFieldName("result");
-            g.writeTree(result);
+            Json.writeTree(g, result);
             g.writeFieldName("traceback");
             if (traceback == null) g.writeNull(); else g.writeString(traceback);
             g.writeFieldName("children");
@@ -78,7 +78,7 @@ public record TaskResult(String taskId, TaskState state, JsonNode result, String
                 g.writeStartArray();
                 g.writeEndArray();
             } else {
-                g.writeTree(children);
+                Json.writeTree(g, children);
             }
             g.writeFieldName("date_done");
             if (dateDone == null) g.writeNull(); else g.writeString(CeleryTime.formatNaive(dateDone));
@@ -86,7 +86,7 @@ public record TaskResult(String taskId, TaskState state, JsonNode result, String
             for (Map.Entry<String, JsonNode> e : extra.properties()) {
                 if (!e.getKey().equals("children")) {
                     g.writeFieldName(e.getKey());
-                    g.writeTree(e.getValue());
+                    Json.writeTree(g, e.getValue());
                 }
             }
             g.writeEndObject();

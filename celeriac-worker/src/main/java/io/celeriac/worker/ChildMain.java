@@ -37,7 +37,8 @@ public final class ChildMain {
         // The protocol owns the real stdout; anything a task prints goes to stderr (the worker's log).
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
         System.setOut(System.err);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(System.in, 1 << 16));
+        // the file itself under one buffer (System.in is a buffer already: one over it asks the pipe how much is left)
+        DataInputStream in = new DataInputStream(new BufferedInputStream(new java.io.FileInputStream(FileDescriptor.in), 1 << 16));
         exitWhenParentDies();
 
         ObjectNode init = read(in);
@@ -58,20 +59,34 @@ public final class ChildMain {
         write(out, ready);
 
         while (true) {
-            ObjectNode frame = read(in);
+            AppGeneration g = generation;
+            // the generation's task thread reads the frames itself and runs one task after another, so a task
+            // costs no hand-off between threads; it comes back here for what only this thread does
+            ObjectNode frame = g.run(() -> serve(in, out, g, config, options, reloads ? preloader : null));
             String op = frame == null ? "exit" : frame.path("op").asText();
-            if ("exit".equals(op)) {
-                generation.close();
-                System.exit(0);
-            }
             if ("recycle".equals(op)) {
                 generation = recycle(generation, preloader, out);
                 continue;
             }
-            AppGeneration g = generation;
-            Outcome outcome = g.run(() -> run(frame, g, config, options, out));
-            write(out, encode(outcome));
-            if (reloads) {
+            generation.close(); // exit, or the end of the stream
+            System.exit(0);
+        }
+    }
+
+    /**
+     * On the generation's task thread: runs tasks as the parent sends them, answering each, until a
+     * frame that is not a task ({@code recycle}, {@code exit}) or the end of the stream (null), which
+     * it returns. With {@code preloader}, the next generation starts loading after the first task.
+     */
+    private static ObjectNode serve(DataInputStream in, DataOutputStream out, AppGeneration g, Config config,
+            WorkerOptions options, AppPreloader preloader) {
+        while (true) {
+            ObjectNode frame = read(in);
+            if (frame == null || !"run".equals(frame.path("op").asText())) {
+                return frame;
+            }
+            write(out, encode(run(frame, g, config, options, out)));
+            if (preloader != null) {
                 preloader.start(g.number + 1); // the next one loads while this one works (once per generation)
             }
         }
@@ -115,7 +130,7 @@ public final class ChildMain {
         return next;
     }
 
-    /** One task, on the generation's task thread. */
+    /** One task, on the generation's task thread (a thread interrupted by a late soft limit is cleared by {@link TaskRunner}). */
     private static Outcome run(ObjectNode frame, AppGeneration g, Config config, WorkerOptions options, DataOutputStream out) {
         TaskMessage m = MessageCodec.decode(frame.get("payload").asText());
         Optional<TaskDefinition> task = g.registry.find(m.task());

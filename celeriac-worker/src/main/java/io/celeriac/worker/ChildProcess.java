@@ -2,7 +2,6 @@ package io.celeriac.worker;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.celeriac.protocol.Json;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -38,7 +37,9 @@ final class ChildProcess {
         this.index = index;
         this.process = process;
         this.out = new DataOutputStream(new BufferedOutputStream(process.getOutputStream(), 1 << 16));
-        DataInputStream in = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16));
+        // the process's stream is buffered already: a second buffer over it made each fill of the outer one ask the
+        // inner for more than it held, and the inner then asked the pipe how much was left (two system calls a frame)
+        DataInputStream in = new DataInputStream(process.getInputStream());
         Thread reader = new Thread(() -> {
             try {
                 ObjectNode f;

@@ -84,7 +84,7 @@ final class Frames {
         }
         byte[] bytes = new byte[len];
         in.readFully(bytes);
-        JsonNode n = Json.read(new String(bytes, StandardCharsets.UTF_8));
+        JsonNode n = Json.read(bytes);
         if (!(n instanceof ObjectNode o)) {
             throw new IOException("corrupt frame: not a JSON object");
         }
