@@ -171,8 +171,14 @@ public final class Json {
     }
 
     /** Parses JSON in UTF-8 bytes; throws Jackson's exception (with a location) when it is not JSON or not UTF-8. */
-    public static JsonNode read(byte[] utf8) throws java.io.IOException {
-        return MAPPER.readTree(utf8);
+    public static JsonNode read(byte[] utf8) throws JsonProcessingException {
+        try {
+            return MAPPER.readTree(utf8);
+        } catch (JsonProcessingException e) {
+            throw e;
+        } catch (java.io.IOException e) { // an array in memory has no I/O to fail
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The size in bytes of a value's JSON text (UTF-8), as {@link #write} would give it, without building the text. */
@@ -184,8 +190,8 @@ public final class Json {
             return value.toString().length();
         }
         Counting out = new Counting();
-        try {
-            MAPPER.writeValue(out, value);
+        try (com.fasterxml.jackson.core.JsonGenerator g = MAPPER.createGenerator(out)) {
+            writeTree(g, value); // as write() writes it, in UTF-8
         } catch (java.io.IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -150,10 +150,8 @@ public final class MessageCodec {
             }
             try {
                 return Json.read(bytes); // the UTF-8 bytes as they are: no string made of them first
-            } catch (java.io.IOException e) {
-                throw new MalformedMessageException("body of task '" + task + "' is not JSON: "
-                        + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()),
-                        id, task, "DecodeError", "kombu.exceptions");
+            } catch (JsonProcessingException e) {
+                throw notJson(task, id, e);
             }
         } else if (text.length() > maxBodyBytes / 3) {
             long bytes = StandardCharsets.UTF_8.encode(text).remaining();
@@ -164,9 +162,13 @@ public final class MessageCodec {
         try {
             return Json.read(text);
         } catch (JsonProcessingException e) {
-            throw new MalformedMessageException("body of task '" + task + "' is not JSON: " + e.getOriginalMessage(),
-                    id, task, "DecodeError", "kombu.exceptions");
+            throw notJson(task, id, e);
         }
+    }
+
+    private static MalformedMessageException notJson(String task, String id, JsonProcessingException e) {
+        return new MalformedMessageException("body of task '" + task + "' is not JSON: " + e.getOriginalMessage(),
+                id, task, "DecodeError", "kombu.exceptions");
     }
 
     private static MalformedMessageException tooLarge(String task, String id, long bytes, long limit) {

@@ -32,6 +32,8 @@ class JsonTest {
         o.set("binary", Json.NODES.binaryNode(new byte[] {1, 2, 3}));
         String byMapper = Json.MAPPER.writeValueAsString(o);
         assertThat(Json.write(o)).isEqualTo(byMapper);
+        // counted as the mapper's UTF-8 writer writes it (which escapes a character outside the BMP as two \\u escapes)
+        assertThat(Json.byteSize(o)).isEqualTo(Json.MAPPER.writeValueAsBytes(o).length);
         assertThat(Json.write(Json.NODES.nullNode())).isEqualTo("null");
         assertThat(Json.write(Json.NODES.textNode("x"))).isEqualTo("\"x\"");
         // and what a message reads is written back the same

@@ -68,6 +68,11 @@ public final class ChildMain {
                 generation = recycle(generation, preloader, out);
                 continue;
             }
+            if (frame != null && !"exit".equals(op)) { // the parent sends no other frame: a worker of another version?
+                System.err.println("celeriac child (pid " + ProcessHandle.current().pid() + "): unknown frame '" + op + "' from its worker; exiting");
+                System.err.flush();
+                Runtime.getRuntime().halt(3);
+            }
             generation.close(); // exit, or the end of the stream
             System.exit(0);
         }
