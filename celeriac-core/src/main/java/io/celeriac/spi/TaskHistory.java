@@ -26,6 +26,16 @@ public interface TaskHistory extends AutoCloseable {
     /** Stores (merges) a batch of records; a store that can does it in one round trip or transaction. */
     void record(List<TaskRecord> batch);
 
+    /**
+     * Makes what was {@linkplain #record recorded} searchable now rather than later, without blocking the
+     * caller: a store that indexes as it records (the SQL stores, memory) does nothing; Redis's, which appends
+     * batches to a log, starts indexing it. The worker's history writer calls it when it goes idle. Readers
+     * need not: {@link #get}, {@link #find}, {@link #count} and {@link #prune} see every record recorded before
+     * they were called.
+     */
+    default void settle() {
+    }
+
     /** The record of one task id. */
     Optional<TaskRecord> get(String id);
 

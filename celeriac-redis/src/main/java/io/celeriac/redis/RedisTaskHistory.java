@@ -10,18 +10,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The task history in Redis, under {@value #PREFIX}: a string per task ({@code rec:ID}, {@link #encode}),
- * sorted sets of ids scored by {@code updated} in epoch microseconds ({@code all}, and {@code name:N},
- * {@code state:S}, {@code worker:W} per criterion) and a lexical set of ids ({@code ids}) for id
- * prefixes. Records are merged here ({@link TaskRecord#merge}) and written by one script a batch
- * ({@code history_record.lua}), each only if the store still holds what it was merged with (nothing,
- * for a task new to the store: the usual case, as the worker merges a run's records before it writes);
- * one another writer changed meanwhile comes back and is merged again. A page is one script
- * ({@code history_find.lua}) that reads the smallest matching set from the cursor on (by rank, so no
- * set is read from its start), checking the other criteria on the records' headers; pruning removes a
- * record and its entry in every set.
+ * The task history in Redis, under {@value #PREFIX}, log-structured: {@link #record} appends a batch to a
+ * list ({@code log}) as one element and touches no index, so a task recorded costs Redis about nothing on the
+ * task's path; the log is folded into the indexed layout later ({@link #fold}): by a background thread once it
+ * holds {@value #FOLD_AT} batches or when the writer goes idle ({@link #settle}), and by every reader
+ * (get, find, count, prune) before it reads, so a reader sees every batch recorded before it asked.
+ *
+ * <p>The indexed layout: a string per task ({@code rec:ID}, {@link #encode}), sorted sets of ids scored by
+ * {@code updated} in epoch microseconds ({@code all}, and {@code name:N}, {@code state:S}, {@code worker:W} per
+ * criterion) and a lexical set of ids ({@code ids}) for id prefixes. Records are merged here
+ * ({@link TaskRecord#merge}) and written by one script per hundred ({@code history_record.lua}), each only if
+ * the store still holds what it was merged with (nothing, for a task new to the store); one another writer
+ * changed meanwhile comes back and is merged again. A page is one script ({@code history_find.lua}) that reads
+ * the smallest matching set from the cursor on (by rank, so no set is read from its start), checking the other
+ * criteria on the records' headers; pruning removes a record and its entry in every set.
  */
 final class RedisTaskHistory implements TaskHistory {
     static final String PREFIX = "celeriac:history:";
@@ -36,24 +45,190 @@ final class RedisTaskHistory implements TaskHistory {
     /** The most entries one find call examines before it returns a short page with a cursor to go on from. */
     static final int FIND_BUDGET = 20_000;
 
+    static final String LOG = PREFIX + "log";
+    /**
+     * The log's length, in batches, at which a writer starts indexing it in the background: a worker's batch is
+     * at most 500 records (about 150 KiB of a no-op task's), so the log holds at most about 40 MiB before it is
+     * indexed; a worker that goes idle has it indexed at once ({@link #settle}).
+     */
+    static final int FOLD_AT = 256;
+    /** A fold's step: the batches it takes under one renewal of its lease. */
+    private static final int FOLD_TAKE = 4;
+    /** A folder's lease, renewed every step (a step of 4 batches takes well under a second). */
+    private static final long FOLD_LEASE_MS = 10_000;
+    /** How long a reader waits for another's fold before it folds what is left itself. */
+    static final long FOLD_WAIT_MS = 2_000;
+    private static final Logger log = LoggerFactory.getLogger("celeriac.history");
+
     private final RedisConnection redis;
+    private final AtomicBoolean folding = new AtomicBoolean();
+    private volatile Thread folder;
+    private volatile boolean foldFailing;
+    private volatile boolean closed;
 
     RedisTaskHistory(RedisConnection redis) {
         this.redis = redis;
     }
 
+    /**
+     * Appends the batch to the log as one element (its records {@linkplain #encode encoded}, each after its id,
+     * both length-prefixed): one {@code RPUSH}, no index touched, so recording costs Redis about a microsecond
+     * a batch. Once the log holds {@value #FOLD_AT} batches, a background thread indexes them ({@link #fold}).
+     */
     @Override
     public void record(List<TaskRecord> batch) {
         if (batch.isEmpty()) {
             return;
         }
-        Map<String, TaskRecord> incoming = new LinkedHashMap<>(); // one per id, timelines in order
+        StringBuilder b = new StringBuilder(batch.size() * 320);
         for (TaskRecord r : batch) {
-            incoming.put(r.id(), TaskRecord.merge(incoming.get(r.id()), r));
+            Item.of(r).appendTo(b);
+        }
+        String element = b.toString();
+        long batches = redis.call("record " + batch.size() + " task(s) in the task history", c -> c.rpush(LOG, element));
+        if (batches >= FOLD_AT) {
+            foldInBackground();
+        }
+    }
+
+    /**
+     * A record as the log and the indexing script take it: its id, its {@code updated} in epoch microseconds (the
+     * sets' score) and its {@linkplain #encode encoded} value, so that a record the log holds once is indexed as
+     * it came, without being decoded and encoded again.
+     */
+    record Item(String id, long score, String value) {
+        static Item of(TaskRecord r) {
+            return new Item(r.id(), r.updatedMicros(), encode(r));
+        }
+
+        TaskRecord record() {
+            return decode(id, value);
+        }
+
+        /** In a log element: the id's length, ':', the id, the score, ':', the value's length, ':', the value. */
+        void appendTo(StringBuilder b) {
+            b.append(id.length()).append(':').append(id).append(score).append(':').append(value.length()).append(':').append(value);
+        }
+    }
+
+    /** The items of log elements ({@link #record}), in order. */
+    static List<Item> items(List<?> elements, int from) {
+        List<Item> out = new ArrayList<>();
+        for (int i = from; i < elements.size(); i++) {
+            String e = (String) elements.get(i);
+            int pos = 0;
+            while (pos < e.length()) {
+                int colon = e.indexOf(':', pos);
+                int end = colon + 1 + Integer.parseInt(e, pos, colon, 10);
+                String id = e.substring(colon + 1, end);
+                colon = e.indexOf(':', end);
+                long score = Long.parseLong(e, end, colon, 10);
+                int lengthEnd = e.indexOf(':', colon + 1);
+                pos = lengthEnd + 1 + Integer.parseInt(e, colon + 1, lengthEnd, 10);
+                out.add(new Item(id, score, e.substring(lengthEnd + 1, pos)));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void settle() {
+        foldInBackground();
+    }
+
+    /** Starts {@link #fold} on a thread of its own unless one of this instance's is at it already. */
+    private void foldInBackground() {
+        if (closed || !folding.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                fold(false);
+                if (foldFailing) {
+                    foldFailing = false;
+                    log.info("task history: indexing recorded tasks again ({})", redis.safeUrl);
+                }
+            } catch (RuntimeException e) {
+                if (!foldFailing) {
+                    foldFailing = true;
+                    log.warn("task history: cannot index recorded tasks ({}): {}; they stay in its log in Redis and are indexed on the next try",
+                            redis.safeUrl, io.celeriac.protocol.LogText.escape(String.valueOf(e.getMessage())));
+                }
+            } finally {
+                folding.set(false);
+            }
+        }, "celeriac-task-history-index");
+        t.setDaemon(true);
+        folder = t;
+        t.start();
+    }
+
+    /**
+     * Indexes the log: takes its oldest {@value #FOLD_TAKE} batches under a lease ({@code history_fold.lua}),
+     * merges them into the stored records ({@link #index}), and trims them in the next step, until the log is
+     * empty. One folder at a time (any process's); with {@code wait} (a reader, which must see everything
+     * recorded before it asked) it waits up to {@value #FOLD_WAIT_MS} ms for another folder to finish, then takes
+     * the lease over and folds from the head itself; without, it leaves the log to the other. A folder that dies mid-step leaves its batches
+     * in the log; the next folder, once the lease ran out, indexes them again, which the merge makes harmless.
+     */
+    void fold(boolean wait) {
+        String owner = UUID.randomUUID().toString();
+        long giveUpAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FOLD_WAIT_MS);
+        int done = 0;
+        boolean steal = false;
+        while (true) {
+            if (closed && !wait) {
+                return; // closing: the rest is left in the log for the next folder
+            }
+            List<String> args = List.of(PREFIX, owner, Long.toString(FOLD_LEASE_MS), Integer.toString(done), Integer.toString(FOLD_TAKE),
+                    steal ? "1" : "0");
+            List<?> reply = (List<?>) redis.call("index the task history's recorded tasks", c -> redis.script("history_fold", List.of(), args));
+            long status = (Long) reply.get(0);
+            if (status == 0) {
+                return;
+            }
+            done = 0;
+            steal = false;
+            if (status == -1) { // another folder holds the lease
+                if (!wait) {
+                    return;
+                }
+                if (System.nanoTime() - giveUpAt > 0) {
+                    giveUpAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FOLD_WAIT_MS); // two stealing readers take turns
+                    steal = true; // it may have died holding it: fold from the head (again, harmlessly) rather than read stale
+                    continue;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                continue;
+            }
+            if (status == 1) {
+                indexItems(items(reply, 1));
+                done = reply.size() - 1;
+            } // -2: this folder's lease ran out since its last step; it takes the head again
+        }
+    }
+
+    /** Merges records into the indexed layout (history_record.lua), however many writers do so at once. */
+    void index(List<TaskRecord> batch) {
+        indexItems(batch.stream().map(Item::of).toList());
+    }
+
+    private void indexItems(List<Item> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        Map<String, Item> incoming = new LinkedHashMap<>(); // one per id, timelines in order; one seen once is not decoded
+        for (Item it : batch) {
+            incoming.merge(it.id(), it, (a, b) -> Item.of(TaskRecord.merge(a.record(), b.record())));
         }
         // Each record is written if the store holds what it was merged with (at first: nothing); those the
         // store holds another value of come back, are merged with it (TaskRecord.merge) and written again.
-        Map<String, TaskRecord> writing = incoming;
+        Map<String, Item> writing = incoming;
         Map<String, String> expected = new HashMap<>(); // id -> the stored value a record was merged with
         for (int round = 1; !writing.isEmpty(); round++) {
             if (round > MERGE_ROUNDS) {
@@ -61,9 +236,10 @@ final class RedisTaskHistory implements TaskHistory {
                         + " kept changing while they were merged; not written");
             }
             Map<String, String> held = write(writing, expected);
-            Map<String, TaskRecord> again = new LinkedHashMap<>();
+            Map<String, Item> again = new LinkedHashMap<>();
             held.forEach((id, now) -> {
-                again.put(id, now.isEmpty() ? incoming.get(id) : TaskRecord.merge(decode(id, now), incoming.get(id)));
+                Item in = incoming.get(id);
+                again.put(id, now.isEmpty() ? in : Item.of(TaskRecord.merge(decode(id, now), in.record())));
                 expected.put(id, now);
             });
             writing = again;
@@ -74,13 +250,13 @@ final class RedisTaskHistory implements TaskHistory {
     private static final int MERGE_ROUNDS = 50;
 
     /** Writes the records (in scripts of at most SCRIPT_BYTES); returns what the store holds of those it did not write. */
-    private Map<String, String> write(Map<String, TaskRecord> records, Map<String, String> expected) {
+    private Map<String, String> write(Map<String, Item> records, Map<String, String> expected) {
         Map<String, String> held = new HashMap<>();
         List<String> args = new ArrayList<>();
         args.add(PREFIX);
         long bytes = 0;
-        for (TaskRecord r : records.values()) {
-            String value = encode(r);
+        for (Item r : records.values()) {
+            String value = r.value();
             String was = expected.getOrDefault(r.id(), "");
             long size = value.length() + was.length();
             if (args.size() > 1 && (bytes + size > SCRIPT_BYTES || args.size() > SCRIPT_RECORDS * 4)) {
@@ -90,7 +266,7 @@ final class RedisTaskHistory implements TaskHistory {
             }
             args.add(r.id());
             args.add(was.isEmpty() ? "" : "=" + was);
-            args.add(Long.toString(r.updatedMicros()));
+            args.add(Long.toString(r.score()));
             args.add(value);
             bytes += size;
         }
@@ -204,12 +380,14 @@ final class RedisTaskHistory implements TaskHistory {
 
     @Override
     public Optional<TaskRecord> get(String id) {
+        fold(true);
         String v = redis.call("read task " + id + " from the task history", c -> c.get(PREFIX + "rec:" + id));
         return v == null ? Optional.empty() : Optional.of(decode(id, v));
     }
 
     @Override
     public Page find(Query q) {
+        fold(true);
         Cursor after = q.after();
         String max = "+inf";
         if (q.to() != null) {
@@ -250,6 +428,7 @@ final class RedisTaskHistory implements TaskHistory {
 
     @Override
     public long prune(Instant olderThan, long max) {
+        fold(true);
         long gone = 0;
         String before = Long.toString(TaskRecord.toMicros(olderThan));
         while (true) {
@@ -264,6 +443,7 @@ final class RedisTaskHistory implements TaskHistory {
 
     @Override
     public long count() {
+        fold(true);
         return redis.call("count the task history", c -> c.zcard(PREFIX + "all"));
     }
 
@@ -274,6 +454,15 @@ final class RedisTaskHistory implements TaskHistory {
 
     @Override
     public void close() {
+        closed = true;
+        Thread t = folder;
+        if (t != null) {
+            try {
+                t.join(10_000); // a fold under way finishes its step (what it has not trimmed is indexed again later)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         redis.release();
     }
 }

@@ -30,6 +30,86 @@ class RedisTaskHistoryTest extends TaskHistoryConformanceTest {
         return provider.openTaskHistory(url, Config.defaults());
     }
 
+    private static io.celeriac.spi.TaskRecord rec(String id, io.celeriac.TaskState state, Instant at) {
+        return new io.celeriac.spi.TaskRecord(id, "tasks.add", state, "celery@a", "celery", "[1]", "{}", null, null, null, 0,
+                at, null, at, null, null, null, null, java.util.List.of(),
+                java.util.List.of(new io.celeriac.spi.TaskRecord.Step(state, at, "celery@a", 0, null)));
+    }
+
+    /** Recording appends one element to the log and touches no index; the next read indexes it and empties the log. */
+    @Test
+    void aBatchGoesToTheLogAndTheNextReaderIndexesIt() throws Exception {
+        redis.server().flushAll();
+        String p = RedisTaskHistory.PREFIX;
+        Instant t = Instant.parse("2026-12-03T10:00:00Z");
+        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
+             TaskHistory h = open(redis.url())) {
+            h.record(java.util.List.of(rec("x", io.celeriac.TaskState.STARTED, t), rec("y", io.celeriac.TaskState.SUCCESS, t)));
+            assertThat(j.llen(RedisTaskHistory.LOG)).isEqualTo(1);
+            assertThat(j.exists(p + "rec:x")).isFalse();
+            assertThat(j.exists(p + "all")).isFalse();
+            assertThat(h.get("x")).get().extracting(io.celeriac.spi.TaskRecord::state).isEqualTo(io.celeriac.TaskState.STARTED);
+            assertThat(j.llen(RedisTaskHistory.LOG)).isZero();
+            assertThat(j.zcard(p + "all")).isEqualTo(2);
+            assertThat(j.exists(p + "folding")).isFalse(); // the lease is let go with the log empty
+        }
+    }
+
+    /** A log that grows to FOLD_AT batches is indexed by the writer's own background thread, with no reader. */
+    @Test
+    void aLongLogIsIndexedWithoutAReader() throws Exception {
+        redis.server().flushAll();
+        Instant t = Instant.parse("2026-12-03T10:00:00Z");
+        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
+             TaskHistory h = open(redis.url())) {
+            for (int i = 0; i < RedisTaskHistory.FOLD_AT; i++) {
+                h.record(java.util.List.of(rec("a" + i, io.celeriac.TaskState.SUCCESS, t.plusMillis(i)),
+                        rec("b" + i, io.celeriac.TaskState.FAILURE, t.plusMillis(i))));
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                    .until(() -> j.llen(RedisTaskHistory.LOG) == 0 && j.zcard(RedisTaskHistory.PREFIX + "all") == 2L * RedisTaskHistory.FOLD_AT);
+        }
+    }
+
+    /** settle() indexes what was recorded, in the background, when the writer says it is idle. */
+    @Test
+    void settleIndexesTheLogInTheBackground() throws Exception {
+        redis.server().flushAll();
+        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
+             TaskHistory h = open(redis.url())) {
+            h.record(java.util.List.of(rec("s", io.celeriac.TaskState.SUCCESS, Instant.parse("2026-12-03T10:00:00Z"))));
+            h.settle();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> j.llen(RedisTaskHistory.LOG) == 0 && j.exists(RedisTaskHistory.PREFIX + "rec:s"));
+        }
+    }
+
+    /**
+     * A folder that died mid-step (its batch indexed, not trimmed, its lease still held): a reader waits for the
+     * lease, then takes it over and indexes the batch again; the merge makes that harmless (no step twice).
+     */
+    @Test
+    void aReaderTakesOverFromAFolderThatDiedAndIndexingTwiceIsHarmless() throws Exception {
+        redis.server().flushAll();
+        String p = RedisTaskHistory.PREFIX;
+        Instant t = Instant.parse("2026-12-03T10:00:00Z");
+        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
+             RedisTaskHistory h = (RedisTaskHistory) open(redis.url())) {
+            java.util.List<io.celeriac.spi.TaskRecord> batch = java.util.List.of(rec("d", io.celeriac.TaskState.STARTED, t),
+                    rec("d", io.celeriac.TaskState.SUCCESS, t.plusSeconds(1)));
+            h.record(batch);
+            h.index(batch); // what the dead folder did before it died
+            j.psetex(p + "folding", 60_000, "a-folder-that-died");
+            io.celeriac.spi.TaskRecord got = h.get("d").orElseThrow();
+            assertThat(got.state()).isEqualTo(io.celeriac.TaskState.SUCCESS);
+            assertThat(got.timeline()).extracting(io.celeriac.spi.TaskRecord.Step::state)
+                    .containsExactly(io.celeriac.TaskState.STARTED, io.celeriac.TaskState.SUCCESS);
+            assertThat(j.llen(RedisTaskHistory.LOG)).isZero();
+            assertThat(j.exists(p + "folding")).isFalse();
+            assertThat(h.count()).isEqualTo(1);
+        }
+    }
+
     /** A record of the earlier layout (a hash, task:ID) is pruned with its entries in every set, not left behind. */
     @Test
     void aRecordOfTheEarlierLayoutIsPrunedWithItsSetEntries() throws Exception {

@@ -32,6 +32,9 @@ class HistoryWriterTest {
     private static final class Batches implements TaskHistory {
         final List<List<TaskRecord>> batches = new CopyOnWriteArrayList<>();
         final AtomicInteger prunes = new AtomicInteger();
+        final AtomicInteger settles = new AtomicInteger();
+        /** How many batches had been written at each settle. */
+        final List<Integer> writtenAtSettle = new CopyOnWriteArrayList<>();
         volatile boolean failing;
         volatile CountDownLatch hold;
         final CountDownLatch entered = new CountDownLatch(1);
@@ -66,6 +69,12 @@ class HistoryWriterTest {
         @Override
         public Page find(Query query) {
             return new Page(List.of(), null);
+        }
+
+        @Override
+        public void settle() {
+            settles.incrementAndGet();
+            writtenAtSettle.add(batches.size());
         }
 
         @Override
@@ -218,8 +227,101 @@ class HistoryWriterTest {
             assertThat(b.stream().map(TaskRecord::id).distinct().count()).isEqualTo(b.size());
         });
         assertThat(store.batches.stream().flatMap(List::stream).map(TaskRecord::id).distinct().count()).isEqualTo(601);
-        assertThat(store.batches.size()).isGreaterThanOrEqualTo(3); // 1,201 records: at least three calls of 500
+        assertThat(store.batches.size()).isGreaterThanOrEqualTo(2); // 601 records: at least two calls of 500
+        // each still running at close is written as it stands: STARTED, with both steps and its args
+        assertThat(store.batches.stream().flatMap(List::stream).filter(r -> r.id().startsWith("id-"))).hasSize(600).allSatisfy(r -> {
+            assertThat(r.state()).isEqualTo(TaskState.STARTED);
+            assertThat(r.timeline()).extracting(TaskRecord.Step::state).containsExactly(TaskState.RECEIVED, TaskState.STARTED);
+            assertThat(r.args()).isEqualTo("[2,3]");
+        });
         assertThat(w.dropped()).isZero();
+    }
+
+    @Test
+    void aRunSettledWithinTheLingerIsWrittenOnceWithItsArgsAndEveryStep() {
+        Batches store = new Batches();
+        HistoryWriter w = new HistoryWriter(store, NODE, Duration.ofDays(7), 1000, Clock.systemUTC());
+        TaskMessage m = message("quick", 0);
+        w.received(delivery(), m, T0);
+        w.started(m, "celery", T0.plusMillis(1));
+        w.finished(finished(m, TaskObserver.Fate.SUCCESS, TaskState.SUCCESS, null, T0.plusMillis(1), T0.plusMillis(2), null));
+        w.close();
+        assertThat(store.batches).hasSize(1);
+        TaskRecord r = store.batches.get(0).get(0);
+        assertThat(store.batches.get(0)).hasSize(1);
+        assertThat(r.state()).isEqualTo(TaskState.SUCCESS);
+        assertThat(r.args()).isEqualTo("[2,3]");
+        assertThat(r.received()).isEqualTo(T0);
+        assertThat(r.timeline()).extracting(TaskRecord.Step::state).containsExactly(TaskState.RECEIVED, TaskState.STARTED, TaskState.SUCCESS);
+    }
+
+    @Test
+    void aRunsOneRecordIsWhatMergingItsThreeRecordsWouldMake() {
+        ExceptionInfo boom = new ExceptionInfo("ValueError", "builtins", "boom", "Traceback: ...");
+        for (TaskObserver.Fate fate : List.of(TaskObserver.Fate.SUCCESS, TaskObserver.Fate.FAILURE, TaskObserver.Fate.RETRY)) {
+            for (boolean started : new boolean[] {true, false}) {
+                for (long outcomeMillis : new long[] {5, -5}) { // -5: the outcome's clock behind the receipt's
+                    TaskMessage m = message("w-" + fate + started + outcomeMillis, 1);
+                    HistoryWriter.Pending p = new HistoryWriter.Pending(delivery(), m, T0);
+                    Instant start = started ? T0.plusMillis(1) : null;
+                    p.started = start;
+                    TaskState state = fate == TaskObserver.Fate.SUCCESS ? TaskState.SUCCESS
+                            : fate == TaskObserver.Fate.FAILURE ? TaskState.FAILURE : TaskState.RETRY;
+                    TaskRecord r = HistoryWriter.record(finished(m, fate, state, fate == TaskObserver.Fate.SUCCESS ? null : boom,
+                            start, T0.plusMillis(outcomeMillis), List.of("child-1")), NODE);
+                    TaskRecord before = HistoryWriter.receivedRecord(p, NODE);
+                    if (started) {
+                        before = TaskRecord.merge(before, HistoryWriter.startedRecord(m, "celery", start, NODE));
+                    }
+                    assertThat(HistoryWriter.whole(p, r, NODE)).as("%s started=%s", fate, started).isEqualTo(TaskRecord.merge(before, r));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRunStillGoingAfterTheLingerIsWrittenAsItStandsThenAsItEnds() {
+        Batches store = new Batches();
+        HistoryWriter w = new HistoryWriter(store, NODE, Duration.ofDays(7), 1000, Clock.systemUTC());
+        try {
+            TaskMessage waiting = message("waiting", 0);
+            TaskMessage running = message("running", 0);
+            w.received(delivery(), waiting, T0);
+            w.received(delivery(), running, T0);
+            w.started(running, "celery", T0.plusMillis(1));
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.written() == 2); // neither settled: each as it stands
+            assertThat(store.batches.stream().flatMap(List::stream)).extracting(TaskRecord::id, TaskRecord::state)
+                    .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("waiting", TaskState.RECEIVED),
+                            org.assertj.core.groups.Tuple.tuple("running", TaskState.STARTED));
+            w.started(waiting, "celery", T0.plusSeconds(1)); // starts after its RECEIVED was written: STARTED at once
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.written() == 3);
+            w.finished(finished(running, TaskObserver.Fate.SUCCESS, TaskState.SUCCESS, null, T0.plusMillis(1), T0.plusSeconds(2), null));
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.written() == 4);
+            TaskRecord last = store.batches.get(store.batches.size() - 1).get(0);
+            assertThat(last.state()).isEqualTo(TaskState.SUCCESS);
+            assertThat(last.timeline()).extracting(TaskRecord.Step::state).containsExactly(TaskState.SUCCESS); // the rest was written
+            assertThat(store.batches.get(store.batches.size() - 2).get(0)).extracting(TaskRecord::id, TaskRecord::state)
+                    .containsExactly("waiting", TaskState.STARTED);
+        } finally {
+            w.close();
+        }
+    }
+
+    @Test
+    void theStoreIsSettledOnceEachTimeTheWriterGoesIdleAfterWriting() {
+        Batches store = new Batches();
+        HistoryWriter w = new HistoryWriter(store, NODE, Duration.ofDays(7), 1000, Clock.systemUTC());
+        try {
+            w.received(delivery(), message("a", 0), T0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.settles.get() == 1);
+            assertThat(store.writtenAtSettle).containsExactly(1); // after the write, not before
+            w.received(delivery(), message("b", 0), T0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.settles.get() == 2);
+            assertThat(store.writtenAtSettle).containsExactly(1, 2);
+            await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(2)).until(() -> store.settles.get() == 2); // idle with nothing new: no more
+        } finally {
+            w.close();
+        }
     }
 
     @Test
@@ -247,14 +349,15 @@ class HistoryWriterTest {
         w.received(delivery(), message("held", 0), T0);
         assertThat(store.entered.await(5, TimeUnit.SECONDS)).isTrue(); // the writer waits in the store
         long t0 = System.nanoTime();
-        for (int i = 0; i < HistoryWriter.QUEUE + 100; i++) {
+        // with "held", QUEUE messages are unsettled and wait; QUEUE more are queued at once (far too many unsettled); 100 are dropped
+        for (int i = 0; i < 2 * HistoryWriter.QUEUE + 99; i++) {
             w.received(delivery(), message("m-" + i, 0), T0);
         }
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
         assertThat(w.dropped()).isEqualTo(100);
         store.hold.countDown();
         w.close();
-        assertThat(store.written()).isEqualTo(HistoryWriter.QUEUE + 1);
+        assertThat(store.written()).isEqualTo(2 * HistoryWriter.QUEUE);
     }
 
     @Test
