@@ -30,6 +30,14 @@ class RedisTaskHistoryTest extends TaskHistoryConformanceTest {
         return provider.openTaskHistory(url, Config.defaults());
     }
 
+    private final Instant t = Instant.parse("2026-12-03T10:00:00Z");
+
+    /** A client of the test's Redis, emptied first. */
+    private static JedisPooled emptied() throws Exception {
+        redis.server().flushAll();
+        return new JedisPooled("127.0.0.1", redis.server().port());
+    }
+
     private static io.celeriac.spi.TaskRecord rec(String id, io.celeriac.TaskState state, Instant at) {
         return new io.celeriac.spi.TaskRecord(id, "tasks.add", state, "celery@a", "celery", "[1]", "{}", null, null, null, 0,
                 at, null, at, null, null, null, null, java.util.List.of(),
@@ -39,11 +47,8 @@ class RedisTaskHistoryTest extends TaskHistoryConformanceTest {
     /** Recording appends one element to the log and touches no index; the next read indexes it and empties the log. */
     @Test
     void aBatchGoesToTheLogAndTheNextReaderIndexesIt() throws Exception {
-        redis.server().flushAll();
         String p = RedisTaskHistory.PREFIX;
-        Instant t = Instant.parse("2026-12-03T10:00:00Z");
-        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
-             TaskHistory h = open(redis.url())) {
+        try (JedisPooled j = emptied(); TaskHistory h = open(redis.url())) {
             h.record(java.util.List.of(rec("x", io.celeriac.TaskState.STARTED, t), rec("y", io.celeriac.TaskState.SUCCESS, t)));
             assertThat(j.llen(RedisTaskHistory.LOG)).isEqualTo(1);
             assertThat(j.exists(p + "rec:x")).isFalse();
@@ -58,10 +63,7 @@ class RedisTaskHistoryTest extends TaskHistoryConformanceTest {
     /** A log that grows to FOLD_AT batches is indexed by the writer's own background thread, with no reader. */
     @Test
     void aLongLogIsIndexedWithoutAReader() throws Exception {
-        redis.server().flushAll();
-        Instant t = Instant.parse("2026-12-03T10:00:00Z");
-        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
-             TaskHistory h = open(redis.url())) {
+        try (JedisPooled j = emptied(); TaskHistory h = open(redis.url())) {
             for (int i = 0; i < RedisTaskHistory.FOLD_AT; i++) {
                 h.record(java.util.List.of(rec("a" + i, io.celeriac.TaskState.SUCCESS, t.plusMillis(i)),
                         rec("b" + i, io.celeriac.TaskState.FAILURE, t.plusMillis(i))));
@@ -74,10 +76,8 @@ class RedisTaskHistoryTest extends TaskHistoryConformanceTest {
     /** settle() indexes what was recorded, in the background, when the writer says it is idle. */
     @Test
     void settleIndexesTheLogInTheBackground() throws Exception {
-        redis.server().flushAll();
-        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
-             TaskHistory h = open(redis.url())) {
-            h.record(java.util.List.of(rec("s", io.celeriac.TaskState.SUCCESS, Instant.parse("2026-12-03T10:00:00Z"))));
+        try (JedisPooled j = emptied(); TaskHistory h = open(redis.url())) {
+            h.record(java.util.List.of(rec("s", io.celeriac.TaskState.SUCCESS, t)));
             h.settle();
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
                     .until(() -> j.llen(RedisTaskHistory.LOG) == 0 && j.exists(RedisTaskHistory.PREFIX + "rec:s"));
@@ -90,11 +90,8 @@ class RedisTaskHistoryTest extends TaskHistoryConformanceTest {
      */
     @Test
     void aReaderTakesOverFromAFolderThatDiedAndIndexingTwiceIsHarmless() throws Exception {
-        redis.server().flushAll();
         String p = RedisTaskHistory.PREFIX;
-        Instant t = Instant.parse("2026-12-03T10:00:00Z");
-        try (JedisPooled j = new JedisPooled("127.0.0.1", redis.server().port());
-             RedisTaskHistory h = (RedisTaskHistory) open(redis.url())) {
+        try (JedisPooled j = emptied(); RedisTaskHistory h = (RedisTaskHistory) open(redis.url())) {
             java.util.List<io.celeriac.spi.TaskRecord> batch = java.util.List.of(rec("d", io.celeriac.TaskState.STARTED, t),
                     rec("d", io.celeriac.TaskState.SUCCESS, t.plusSeconds(1)));
             h.record(batch);
