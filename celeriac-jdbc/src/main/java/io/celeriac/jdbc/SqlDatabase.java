@@ -120,6 +120,11 @@ abstract class SqlDatabase {
     /** What follows a SELECT to lock its rows until the transaction ends (empty where writes are serial). */
     abstract String lockRows();
 
+    /** A BIGINT primary key the database numbers itself, in insertion order, never reusing a number (SQLite's form here). */
+    String serialKey() {
+        return "INTEGER PRIMARY KEY AUTOINCREMENT";
+    }
+
     /** The column type of text compared byte by byte (code point order), as keyset cursors need; SQLite's TEXT is so. */
     String bytewiseText() {
         return "TEXT";

@@ -1,8 +1,10 @@
 package io.celeriac.jdbc;
 
 import io.celeriac.TaskState;
+import io.celeriac.spi.LogFolder;
 import io.celeriac.spi.TaskHistory;
 import io.celeriac.spi.TaskRecord;
+import io.celeriac.spi.TaskRecordText;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,12 +21,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The task history in the SQL database (SQLite or PostgreSQL): table {@code celeriac_task_history},
- * one row per task id, made on first use (on PostgreSQL under an advisory lock, as processes start
- * together). A batch is one transaction: the stored rows of its ids are read, merged in Java
- * ({@link TaskRecord#merge}) and written back with one upsert ({@code INSERT ... ON CONFLICT (id) DO
- * UPDATE}); on PostgreSQL the ids are locked first (advisory transaction locks, in hash order) so two
- * workers recording the same task do not lose each other's steps.
+ * The task history in the SQL database (SQLite or PostgreSQL), log-structured: {@link #record} inserts a
+ * batch as one row of {@code celeriac_task_history_log}, which has no index but its key; the log is folded
+ * into table {@code celeriac_task_history}, one row per task id, later ({@link #fold}): by a background thread
+ * after 256 batches ({@link LogFolder}), when the writer goes idle ({@link #settle}), and by every reader before
+ * it reads. Both tables are made on first use (on PostgreSQL under an advisory lock, as processes start
+ * together). A fold is a transaction of a few log rows: the stored rows of their ids are read, merged in Java
+ * ({@link TaskRecord#merge}), written back with one upsert ({@code INSERT ... ON CONFLICT (id) DO UPDATE}) and the
+ * log rows deleted; on PostgreSQL the ids are locked first (advisory transaction locks, in hash order) so two
+ * folders of the same task do not lose each other's steps, and a background folder skips log rows another holds.
  *
  * <p>{@link #find} is one indexed query per page: every criterion (and name with state) has an
  * index that ends with {@code (updated, id)}, so the rows come in page order with no sort, and the
@@ -35,7 +40,8 @@ import java.util.Optional;
 final class SqlTaskHistory implements TaskHistory {
     static final String TABLE = "celeriac_task_history";
     private static final String SCHEMA_KEY = "task_history_schema";
-    private static final int SCHEMA = 1;
+    /** 1: the table and its indexes; 2: the log beside them. */
+    private static final int SCHEMA = 2;
     /** Ids per read of stored rows, and rows per prune step (a short write transaction each). */
     private static final int CHUNK = 500;
     private static final int PRUNE_STEP = 5_000;
@@ -44,13 +50,19 @@ final class SqlTaskHistory implements TaskHistory {
     private static final String COLUMNS = "id, name, state, worker, queue, args, kwargs, result, exception, traceback, retries,"
             + " received, started, updated, runtime, parent_id, root_id, group_id, children, timeline";
 
+    static final String LOG = TABLE + "_log";
+    /** Log rows a fold's transaction takes. */
+    private static final int FOLD_TAKE = 4;
+
     private final SqlDatabase db;
     private final String url;
+    private final LogFolder folder;
     private volatile boolean ready;
 
     SqlTaskHistory(SqlDatabase db, String url) {
         this.db = db;
         this.url = url;
+        this.folder = new LogFolder(url, this::foldInBackground);
         try {
             ensureTable();
         } catch (SQLException e) {
@@ -87,6 +99,8 @@ final class SqlTaskHistory implements TaskHistory {
                     s.execute("CREATE INDEX IF NOT EXISTS " + TABLE + "_worker ON " + TABLE + " (worker, updated, id)");
                     // the dashboard's usual pair: one task's failures (or successes)
                     s.execute("CREATE INDEX IF NOT EXISTS " + TABLE + "_name_state ON " + TABLE + " (name, state, updated, id)");
+                    // batches as recorded, folded into the table later (no index but the key)
+                    s.execute("CREATE TABLE IF NOT EXISTS " + LOG + " (seq " + db.serialKey() + ", batch TEXT NOT NULL)");
                     try (PreparedStatement p = c.prepareStatement("INSERT INTO celeriac_meta (key, value) VALUES (?, ?)"
                             + " ON CONFLICT (key) DO UPDATE SET value = excluded.value")) {
                         p.setString(1, SCHEMA_KEY);
@@ -104,13 +118,118 @@ final class SqlTaskHistory implements TaskHistory {
         try (PreparedStatement p = c.prepareStatement("SELECT value FROM celeriac_meta WHERE key = ?")) {
             p.setString(1, SCHEMA_KEY);
             try (ResultSet rs = p.executeQuery()) {
-                return rs.next();
+                return rs.next() && Integer.parseInt(rs.getString(1).trim()) >= SCHEMA; // an older one is brought up to date
             }
         }
     }
 
+    /**
+     * Appends the batch to the log as one row ({@link TaskRecordText#element}): one insert into an unindexed table,
+     * so a batch holds the database's write lock (SQLite's one writer) for about as long as one small insert.
+     * The log is folded into the indexed table later ({@link #fold}).
+     */
     @Override
     public void record(List<TaskRecord> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        String element = db.storable(TaskRecordText.element(batch)); // a NUL replaced by one char: the lengths hold
+        try {
+            ensureTable();
+            db.write(c -> {
+                try (PreparedStatement p = c.prepareStatement("INSERT INTO " + LOG + " (batch) VALUES (?)")) {
+                    p.setString(1, element);
+                    p.executeUpdate();
+                }
+                return null;
+            }, false);
+        } catch (SQLException e) {
+            throw SqlDatabase.failure(url + ": recording " + batch.size() + " task(s) in the task history failed: "
+                    + SqlDatabase.explain(e), e);
+        }
+        folder.appended(-1);
+    }
+
+    @Override
+    public void settle() {
+        folder.settle();
+    }
+
+    /** Before a read: the table made, and the log folded (a read sees every batch recorded before it). */
+    private void readable() throws SQLException {
+        ensureTable();
+        boolean logged = db.read(c -> {
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1 FROM " + LOG + " LIMIT 1")) {
+                return rs.next();
+            }
+        });
+        if (logged) {
+            fold(true);
+        }
+    }
+
+    /**
+     * Folds the log into the indexed table, {@value #FOLD_TAKE} rows a transaction: they are read, their records
+     * merged into the stored rows ({@link #index}) and deleted, all in one transaction, so a folder that dies leaves
+     * them whole for the next. With {@code wait} (a reader) rows another transaction is folding are waited for and
+     * it goes on until the log is empty; without (the background), they are skipped and left to that one.
+     */
+    void fold(boolean wait) throws SQLException {
+        while (wait || !folder.closed()) {
+            boolean more = db.write(c -> {
+                List<Long> seqs = new ArrayList<>();
+                List<String> elements = new ArrayList<>();
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT seq, batch FROM " + LOG
+                        + " ORDER BY seq LIMIT " + FOLD_TAKE + (wait ? db.lockRows() : db.lockSkipLocked()))) {
+                    while (rs.next()) {
+                        seqs.add(rs.getLong(1));
+                        elements.add(rs.getString(2));
+                    }
+                }
+                if (seqs.isEmpty()) {
+                    if (!wait) {
+                        return false;
+                    }
+                    // rows another folder held may have gone, and FOR UPDATE then gives fewer: look again unlocked
+                    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1 FROM " + LOG + " LIMIT 1")) {
+                        return rs.next();
+                    }
+                }
+                List<TaskRecord> records = new ArrayList<>();
+                for (TaskRecordText.Item it : TaskRecordText.items(elements, 0)) {
+                    records.add(it.record());
+                }
+                index(c, records);
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM " + LOG + " WHERE seq IN ("
+                        + "?,".repeat(seqs.size() - 1) + "?)")) {
+                    for (int k = 0; k < seqs.size(); k++) {
+                        p.setLong(k + 1, seqs.get(k));
+                    }
+                    p.executeUpdate();
+                }
+                return true;
+            }, false);
+            if (!more) {
+                return;
+            }
+        }
+    }
+
+    /** The background fold: a failure is the folder's to log. */
+    private void foldInBackground() {
+        try {
+            fold(false);
+        } catch (SQLException e) {
+            throw failure("indexing recorded tasks", e);
+        }
+    }
+
+    /**
+     * Merges records into the indexed table, in the caller's transaction: the stored rows of their ids are read,
+     * merged in Java ({@link TaskRecord#merge}) and written back with one upsert; on PostgreSQL the ids are locked
+     * first (advisory transaction locks, in hash order) so two folders of the same task do not lose each other's steps.
+     */
+    void index(Connection c, List<TaskRecord> batch) throws SQLException {
         if (batch.isEmpty()) {
             return;
         }
@@ -121,45 +240,36 @@ final class SqlTaskHistory implements TaskHistory {
         }
         List<String> ids = new ArrayList<>(incoming.keySet());
         ids.sort(Comparator.naturalOrder());
-        try {
-            ensureTable();
-            db.write(c -> {
-                db.lockKeys(c, "celeriac task history", ids);
-                Map<String, TaskRecord> stored = new HashMap<>();
-                for (int i = 0; i < ids.size(); i += CHUNK) {
-                    List<String> part = ids.subList(i, Math.min(ids.size(), i + CHUNK));
-                    try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE id IN ("
-                            + "?,".repeat(part.size() - 1) + "?)")) {
-                        for (int k = 0; k < part.size(); k++) {
-                            p.setString(k + 1, part.get(k));
-                        }
-                        try (ResultSet rs = p.executeQuery()) {
-                            while (rs.next()) {
-                                TaskRecord r = read(rs);
-                                stored.put(r.id(), r);
-                            }
-                        }
+        db.lockKeys(c, "celeriac task history", ids);
+        Map<String, TaskRecord> stored = new HashMap<>();
+        for (int i = 0; i < ids.size(); i += CHUNK) {
+            List<String> part = ids.subList(i, Math.min(ids.size(), i + CHUNK));
+            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE id IN ("
+                    + "?,".repeat(part.size() - 1) + "?)")) {
+                for (int k = 0; k < part.size(); k++) {
+                    p.setString(k + 1, part.get(k));
+                }
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        TaskRecord r = read(rs);
+                        stored.put(r.id(), r);
                     }
                 }
-                try (PreparedStatement p = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES ("
-                        + "?,".repeat(19) + "?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, state = excluded.state,"
-                        + " worker = excluded.worker, queue = excluded.queue, args = excluded.args, kwargs = excluded.kwargs,"
-                        + " result = excluded.result, exception = excluded.exception, traceback = excluded.traceback,"
-                        + " retries = excluded.retries, received = excluded.received, started = excluded.started,"
-                        + " updated = excluded.updated, runtime = excluded.runtime, parent_id = excluded.parent_id,"
-                        + " root_id = excluded.root_id, group_id = excluded.group_id, children = excluded.children,"
-                        + " timeline = excluded.timeline")) {
-                    for (String id : ids) {
-                        bind(p, TaskRecord.merge(stored.get(id), incoming.get(id)));
-                        p.addBatch();
-                    }
-                    p.executeBatch();
-                }
-                return null;
-            }, false);
-        } catch (SQLException e) {
-            throw SqlDatabase.failure(url + ": recording " + batch.size() + " task(s) in the task history failed: "
-                    + SqlDatabase.explain(e), e);
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES ("
+                + "?,".repeat(19) + "?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, state = excluded.state,"
+                + " worker = excluded.worker, queue = excluded.queue, args = excluded.args, kwargs = excluded.kwargs,"
+                + " result = excluded.result, exception = excluded.exception, traceback = excluded.traceback,"
+                + " retries = excluded.retries, received = excluded.received, started = excluded.started,"
+                + " updated = excluded.updated, runtime = excluded.runtime, parent_id = excluded.parent_id,"
+                + " root_id = excluded.root_id, group_id = excluded.group_id, children = excluded.children,"
+                + " timeline = excluded.timeline")) {
+            for (String id : ids) {
+                bind(p, TaskRecord.merge(stored.get(id), incoming.get(id)));
+                p.addBatch();
+            }
+            p.executeBatch();
         }
     }
 
@@ -216,7 +326,7 @@ final class SqlTaskHistory implements TaskHistory {
     @Override
     public Optional<TaskRecord> get(String id) {
         try {
-            ensureTable();
+            readable();
             return db.read(c -> {
                 try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE id = ?")) {
                     p.setString(1, id);
@@ -284,7 +394,7 @@ final class SqlTaskHistory implements TaskHistory {
         }
         sql.append(order).append(q.limit() + 1);
         try {
-            ensureTable();
+            readable();
             List<TaskRecord> rows = db.read(c -> {
                 try (PreparedStatement p = c.prepareStatement(sql.toString())) {
                     for (int i = 0; i < params.size(); i++) {
@@ -336,7 +446,7 @@ final class SqlTaskHistory implements TaskHistory {
     public long prune(Instant olderThan, long max) {
         long gone = 0;
         try {
-            ensureTable();
+            readable();
             long limit = TaskRecord.toMicros(olderThan);
             // In steps: each a short transaction, so workers recording meanwhile wait milliseconds, not seconds.
             while (true) {
@@ -376,7 +486,7 @@ final class SqlTaskHistory implements TaskHistory {
     @Override
     public long count() {
         try {
-            ensureTable();
+            readable();
             return db.read(c -> {
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + TABLE)) {
                     rs.next();
@@ -399,6 +509,7 @@ final class SqlTaskHistory implements TaskHistory {
 
     @Override
     public void close() {
+        folder.close();
         db.release();
     }
 }

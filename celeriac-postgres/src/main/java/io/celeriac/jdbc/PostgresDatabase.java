@@ -295,6 +295,11 @@ final class PostgresDatabase extends SqlDatabase {
         return " FOR UPDATE";
     }
 
+    @Override
+    String serialKey() {
+        return "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+    }
+
     /** Ids compare byte by byte whatever the database's collation, so keyset cursors agree with Java and Redis. */
     @Override
     String bytewiseText() {

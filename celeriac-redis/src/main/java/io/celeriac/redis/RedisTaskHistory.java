@@ -1,8 +1,10 @@
 package io.celeriac.redis;
 
-import io.celeriac.TaskState;
+import io.celeriac.spi.LogFolder;
 import io.celeriac.spi.TaskHistory;
 import io.celeriac.spi.TaskRecord;
+import io.celeriac.spi.TaskRecordText;
+import io.celeriac.spi.TaskRecordText.Item;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,15 +14,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The task history in Redis, under {@value #PREFIX}, log-structured: {@link #record} appends a batch to a
  * list ({@code log}) as one element and touches no index, so a task recorded costs Redis about nothing on the
  * task's path; the log is folded into the indexed layout later ({@link #fold}): by a background thread once it
- * holds {@value #FOLD_AT} batches or when the writer goes idle ({@link #settle}), and by every reader
+ * holds {@value LogFolder#FOLD_AT} batches or when the writer goes idle ({@link #settle}), and by every reader
  * (get, find, count, prune) before it reads, so a reader sees every batch recorded before it asked.
  *
  * <p>The indexed layout: a string per task ({@code rec:ID}, {@link #encode}), sorted sets of ids scored by
@@ -46,121 +45,39 @@ final class RedisTaskHistory implements TaskHistory {
     static final int FIND_BUDGET = 20_000;
 
     static final String LOG = PREFIX + "log";
-    /**
-     * The log's length, in batches, at which a writer starts indexing it in the background: a worker's batch is
-     * at most 500 records (about 150 KiB of a no-op task's), so the log holds at most about 40 MiB before it is
-     * indexed; a worker that goes idle has it indexed at once ({@link #settle}).
-     */
-    static final int FOLD_AT = 256;
     /** A fold's step: the batches it takes under one renewal of its lease. */
     private static final int FOLD_TAKE = 4;
     /** A folder's lease, renewed every step (a step of 4 batches takes well under a second). */
     private static final long FOLD_LEASE_MS = 10_000;
     /** How long a reader waits for another's fold before it folds what is left itself. */
     static final long FOLD_WAIT_MS = 2_000;
-    private static final Logger log = LoggerFactory.getLogger("celeriac.history");
 
     private final RedisConnection redis;
-    private final AtomicBoolean folding = new AtomicBoolean();
-    private volatile Thread folder;
-    private volatile boolean foldFailing;
-    private volatile boolean closed;
+    private final LogFolder folder;
 
     RedisTaskHistory(RedisConnection redis) {
         this.redis = redis;
+        this.folder = new LogFolder(redis.safeUrl, () -> fold(false));
     }
 
     /**
      * Appends the batch to the log as one element (its records {@linkplain #encode encoded}, each after its id,
      * both length-prefixed): one {@code RPUSH}, no index touched, so recording costs Redis about a microsecond
-     * a batch. Once the log holds {@value #FOLD_AT} batches, a background thread indexes them ({@link #fold}).
+     * a batch. Once the log holds {@value LogFolder#FOLD_AT} batches, a background thread indexes them ({@link #fold}).
      */
     @Override
     public void record(List<TaskRecord> batch) {
         if (batch.isEmpty()) {
             return;
         }
-        StringBuilder b = new StringBuilder(batch.size() * 320);
-        for (TaskRecord r : batch) {
-            Item.of(r).appendTo(b);
-        }
-        String element = b.toString();
+        String element = TaskRecordText.element(batch);
         long batches = redis.call("record " + batch.size() + " task(s) in the task history", c -> c.rpush(LOG, element));
-        if (batches >= FOLD_AT) {
-            foldInBackground();
-        }
-    }
-
-    /**
-     * A record as the log and the indexing script take it: its id, its {@code updated} in epoch microseconds (the
-     * sets' score) and its {@linkplain #encode encoded} value, so that a record the log holds once is indexed as
-     * it came, without being decoded and encoded again.
-     */
-    record Item(String id, long score, String value) {
-        static Item of(TaskRecord r) {
-            return new Item(r.id(), r.updatedMicros(), encode(r));
-        }
-
-        TaskRecord record() {
-            return decode(id, value);
-        }
-
-        /** In a log element: the id's length, ':', the id, the score, ':', the value's length, ':', the value. */
-        void appendTo(StringBuilder b) {
-            b.append(id.length()).append(':').append(id).append(score).append(':').append(value.length()).append(':').append(value);
-        }
-    }
-
-    /** The items of log elements ({@link #record}), in order. */
-    static List<Item> items(List<?> elements, int from) {
-        List<Item> out = new ArrayList<>();
-        for (int i = from; i < elements.size(); i++) {
-            String e = (String) elements.get(i);
-            int pos = 0;
-            while (pos < e.length()) {
-                int colon = e.indexOf(':', pos);
-                int end = colon + 1 + Integer.parseInt(e, pos, colon, 10);
-                String id = e.substring(colon + 1, end);
-                colon = e.indexOf(':', end);
-                long score = Long.parseLong(e, end, colon, 10);
-                int lengthEnd = e.indexOf(':', colon + 1);
-                pos = lengthEnd + 1 + Integer.parseInt(e, colon + 1, lengthEnd, 10);
-                out.add(new Item(id, score, e.substring(lengthEnd + 1, pos)));
-            }
-        }
-        return out;
+        folder.appended(batches);
     }
 
     @Override
     public void settle() {
-        foldInBackground();
-    }
-
-    /** Starts {@link #fold} on a thread of its own unless one of this instance's is at it already. */
-    private void foldInBackground() {
-        if (closed || !folding.compareAndSet(false, true)) {
-            return;
-        }
-        Thread t = new Thread(() -> {
-            try {
-                fold(false);
-                if (foldFailing) {
-                    foldFailing = false;
-                    log.info("task history: indexing recorded tasks again ({})", redis.safeUrl);
-                }
-            } catch (RuntimeException e) {
-                if (!foldFailing) {
-                    foldFailing = true;
-                    log.warn("task history: cannot index recorded tasks ({}): {}; they stay in its log in Redis and are indexed on the next try",
-                            redis.safeUrl, io.celeriac.protocol.LogText.escape(String.valueOf(e.getMessage())));
-                }
-            } finally {
-                folding.set(false);
-            }
-        }, "celeriac-task-history-index");
-        t.setDaemon(true);
-        folder = t;
-        t.start();
+        folder.settle();
     }
 
     /**
@@ -177,7 +94,7 @@ final class RedisTaskHistory implements TaskHistory {
         int done = 0;
         boolean steal = false;
         while (true) {
-            if (closed && !wait) {
+            if (!wait && folder.closed()) {
                 return; // closing: the rest is left in the log for the next folder
             }
             List<String> args = List.of(PREFIX, owner, Long.toString(FOLD_LEASE_MS), Integer.toString(done), Integer.toString(FOLD_TAKE),
@@ -207,7 +124,7 @@ final class RedisTaskHistory implements TaskHistory {
                 continue;
             }
             if (status == 1) {
-                indexItems(items(reply, 1));
+                indexItems(TaskRecordText.items(reply, 1));
                 done = reply.size() - 1;
             } // -2: this folder's lease ran out since its last step; it takes the head again
         }
@@ -239,7 +156,7 @@ final class RedisTaskHistory implements TaskHistory {
             Map<String, Item> again = new LinkedHashMap<>();
             held.forEach((id, now) -> {
                 Item in = incoming.get(id);
-                again.put(id, now.isEmpty() ? in : Item.of(TaskRecord.merge(decode(id, now), in.record())));
+                again.put(id, now.isEmpty() ? in : Item.of(TaskRecord.merge(TaskRecordText.decode(id, now), in.record())));
                 expected.put(id, now);
             });
             writing = again;
@@ -282,107 +199,11 @@ final class RedisTaskHistory implements TaskHistory {
         }
     }
 
-    /** The fields of a stored record, in {@link #fields} order. */
-    private static final int FIELDS = 19;
-
-    private static String[] fields(TaskRecord r) {
-        return new String[] {r.name(), r.state().name(), r.worker(), r.queue(), r.args(), r.kwargs(), r.result(), r.exception(),
-                r.traceback(), Integer.toString(r.retries()), micros(r.received()), micros(r.started()),
-                Long.toString(r.updatedMicros()), runtime(r.runtime()), r.parentId(), r.rootId(),
-                r.groupId(), r.children().isEmpty() ? null : TaskRecord.childrenJson(r.children()),
-                r.timeline().isEmpty() ? null : TaskRecord.timelineJson(r.timeline())};
-    }
-
-    /**
-     * A record as it is stored: a header the scripts read (name, state and worker, {@linkplain #escape escaped},
-     * each ending in a newline), then every field in {@link #fields} order, each as its length in chars, ':' and
-     * the text, or '-' for null. One string a record: Redis writes it in one step (a hash of 19 fields costs
-     * it several times as much), and only this class reads it whole.
-     */
-    static String encode(TaskRecord r) {
-        StringBuilder b = new StringBuilder(256);
-        b.append(escape(r.name())).append('\n').append(escape(r.state().name())).append('\n').append(escape(r.worker())).append('\n');
-        for (String v : fields(r)) {
-            if (v == null) {
-                b.append('-');
-            } else {
-                b.append(v.length()).append(':').append(v);
-            }
-        }
-        return b.toString();
-    }
-
-    /** The record {@link #encode} wrote. */
-    static TaskRecord decode(String id, String v) {
-        int pos = 0;
-        for (int k = 0; k < 3; k++) {
-            pos = v.indexOf('\n', pos) + 1;
-        }
-        String[] f = new String[FIELDS];
-        for (int k = 0; k < FIELDS; k++) {
-            if (v.charAt(pos) == '-') {
-                pos++;
-                continue;
-            }
-            int colon = v.indexOf(':', pos);
-            int len = Integer.parseInt(v, pos, colon, 10);
-            f[k] = v.substring(colon + 1, colon + 1 + len);
-            pos = colon + 1 + len;
-        }
-        return new TaskRecord(id, f[0], TaskState.parse(f[1]), f[2], f[3], f[4], f[5], f[6], f[7], f[8],
-                f[9] == null ? 0 : Integer.parseInt(f[9]), instant(f[10]), instant(f[11]), instant(f[12]),
-                f[13] == null ? null : Double.valueOf(f[13]), f[14], f[15], f[16], TaskRecord.parseChildren(f[17]),
-                TaskRecord.parseTimeline(f[18]));
-    }
-
-    /**
-     * A name, state or worker as the header and the sets' keys hold it: '\' as "\\" and a newline as "\n"
-     * (so the header's newlines end its fields), '' for null.
-     */
-    static String escape(String v) {
-        if (v == null) {
-            return "";
-        }
-        if (v.indexOf('\\') < 0 && v.indexOf('\n') < 0) {
-            return v;
-        }
-        return v.replace("\\", "\\\\").replace("\n", "\\n");
-    }
-
-    /**
-     * A runtime as Double.valueOf reads it back: one kept to the microsecond (as the worker records them)
-     * written by hand, which is many times cheaper than Double.toString; any other as Double.toString.
-     */
-    static String runtime(Double runtime) {
-        if (runtime == null) {
-            return null;
-        }
-        double v = runtime;
-        long us = Math.round(v * 1e6);
-        if (v < 0 || us >= 1L << 52 || us / 1e6 != v) {
-            return Double.toString(v);
-        }
-        String frac = Long.toString(1_000_000 + us % 1_000_000); // "1" and six digits
-        int end = frac.length();
-        while (end > 2 && frac.charAt(end - 1) == '0') {
-            end--;
-        }
-        return (us / 1_000_000) + "." + frac.substring(1, end);
-    }
-
-    private static String micros(Instant t) {
-        return t == null ? null : Long.toString(TaskRecord.toMicros(t));
-    }
-
-    private static Instant instant(String v) {
-        return v == null ? null : TaskRecord.fromMicros(Long.parseLong(v));
-    }
-
     @Override
     public Optional<TaskRecord> get(String id) {
         fold(true);
         String v = redis.call("read task " + id + " from the task history", c -> c.get(PREFIX + "rec:" + id));
-        return v == null ? Optional.empty() : Optional.of(decode(id, v));
+        return v == null ? Optional.empty() : Optional.of(TaskRecordText.decode(id, v));
     }
 
     @Override
@@ -399,15 +220,15 @@ final class RedisTaskHistory implements TaskHistory {
         String prefix = q.idPrefix() == null || q.idPrefix().isEmpty() ? null : q.idPrefix();
         String upper = prefix == null ? null : q.idPrefixEnd();
         List<String> args = List.of(PREFIX, Integer.toString(q.limit() + 1), max, q.from() == null ? "-inf" : Long.toString(q.fromMicros()),
-                after == null ? "" : Long.toString(after.updatedMicros()), after == null ? "" : after.id(), opt(q.name() == null ? null : escape(q.name())),
-                opt(q.state() == null ? null : escape(q.state().name())), opt(q.worker() == null ? null : escape(q.worker())),
+                after == null ? "" : Long.toString(after.updatedMicros()), after == null ? "" : after.id(), opt(q.name() == null ? null : TaskRecordText.escape(q.name())),
+                opt(q.state() == null ? null : TaskRecordText.escape(q.state().name())), opt(q.worker() == null ? null : TaskRecordText.escape(q.worker())),
                 opt(prefix), opt(upper),
                 Integer.toString(FIND_BUDGET));
         List<?> reply = (List<?>) redis.call("search the task history", c -> redis.script("history_find", List.of(), args));
         List<TaskRecord> found = new ArrayList<>();
         for (int i = 2; i + 1 < reply.size(); i += 2) {
             if (reply.get(i + 1) instanceof String v) { // null: it went after the script found it
-                found.add(decode((String) reply.get(i), v));
+                found.add(TaskRecordText.decode((String) reply.get(i), v));
             }
         }
         if (found.size() > q.limit()) {
@@ -454,15 +275,7 @@ final class RedisTaskHistory implements TaskHistory {
 
     @Override
     public void close() {
-        closed = true;
-        Thread t = folder;
-        if (t != null) {
-            try {
-                t.join(10_000); // a fold under way finishes its step (what it has not trimmed is indexed again later)
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        folder.close(); // a fold under way finishes its step (what it has not trimmed is indexed again later)
         redis.release();
     }
 }

@@ -64,12 +64,12 @@ class RedisTaskHistoryTest extends TaskHistoryConformanceTest {
     @Test
     void aLongLogIsIndexedWithoutAReader() throws Exception {
         try (JedisPooled j = emptied(); TaskHistory h = open(redis.url())) {
-            for (int i = 0; i < RedisTaskHistory.FOLD_AT; i++) {
+            for (int i = 0; i < io.celeriac.spi.LogFolder.FOLD_AT; i++) {
                 h.record(java.util.List.of(rec("a" + i, io.celeriac.TaskState.SUCCESS, t.plusMillis(i)),
                         rec("b" + i, io.celeriac.TaskState.FAILURE, t.plusMillis(i))));
             }
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
-                    .until(() -> j.llen(RedisTaskHistory.LOG) == 0 && j.zcard(RedisTaskHistory.PREFIX + "all") == 2L * RedisTaskHistory.FOLD_AT);
+                    .until(() -> j.llen(RedisTaskHistory.LOG) == 0 && j.zcard(RedisTaskHistory.PREFIX + "all") == 2L * io.celeriac.spi.LogFolder.FOLD_AT);
         }
     }
 

@@ -220,6 +220,48 @@ public abstract class TaskHistoryConformanceTest {
         assertThat(allPages(new Query(null, null, TaskState.SUCCESS, null, null, null, 50, null))).hasSize(n);
     }
 
+    /**
+     * Many small batches from two writers (enough for a log-structured store to index in the background, in both at
+     * once) while a third instance reads: every reader sees every batch recorded before it asked, and at the end every
+     * task is there once, whole.
+     */
+    @Test
+    void manyBatchesFromTwoWritersWhileAReaderReadsAreAllSeenWhole() throws Exception {
+        TaskHistory other = history();
+        TaskHistory reader = history();
+        int n = 320; // more batches from each writer than io.celeriac.spi.LogFolder.FOLD_AT
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.Future<?> a = pool.submit(() -> {
+                for (int i = 0; i < n; i++) {
+                    h.record(List.of(rec("m" + i, "n", TaskState.STARTED, "w-a", at(1))));
+                }
+                return null;
+            });
+            java.util.concurrent.Future<?> b = pool.submit(() -> {
+                for (int i = 0; i < n; i++) {
+                    other.record(List.of(rec("m" + i, "n", TaskState.SUCCESS, "w-b", at(2)), rec("o" + i, "n", TaskState.FAILURE, "w-b", at(3))));
+                    if (i % 40 == 0) {
+                        assertThat(reader.get("o" + i)).as("o%d, recorded before it was read", i).isPresent();
+                    }
+                }
+                return null;
+            });
+            a.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            b.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(reader.count()).isEqualTo(2L * n);
+        for (int i = 0; i < n; i += 7) {
+            TaskRecord got = reader.get("m" + i).orElseThrow();
+            assertThat(got.state()).as("m%d", i).isEqualTo(TaskState.SUCCESS);
+            assertThat(got.timeline()).as("m%d", i).extracting(Step::state).containsExactly(TaskState.STARTED, TaskState.SUCCESS);
+        }
+        assertThat(allPages(new Query(null, null, TaskState.FAILURE, null, null, null, 100, null))).hasSize(n);
+        assertThat(allPages(new Query(null, null, TaskState.STARTED, null, null, null, 100, null))).isEmpty();
+    }
+
     // ---- finding ----
 
     /** 40 tasks: names a/b, states by i % 4, workers w0..w2, ids "id-00".."id-39", updated every second. */
