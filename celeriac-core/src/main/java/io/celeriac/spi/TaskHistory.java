@@ -28,8 +28,9 @@ public interface TaskHistory extends AutoCloseable {
 
     /**
      * Makes what was {@linkplain #record recorded} searchable now rather than later, without blocking the
-     * caller: a store that indexes as it records (the SQL stores, memory) does nothing; Redis's, which appends
-     * batches to a log, starts indexing it. The worker's history writer calls it when it goes idle. Readers
+     * caller: a store that indexes as it records (memory) does nothing; a log-structured one (Redis's, the SQL
+     * stores'), which appends batches to a log, starts indexing it. The worker's history writer calls it when it
+     * goes idle. Readers
      * need not: {@link #get}, {@link #find}, {@link #count} and {@link #prune} see every record recorded before
      * they were called.
      */

@@ -65,7 +65,6 @@ public final class TaskRecordText {
         return out;
     }
 
-
     /** The fields of a stored record, in {@link #fields} order. */
     private static final int FIELDS = 19;
 

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * holds {@value LogFolder#FOLD_AT} batches or when the writer goes idle ({@link #settle}), and by every reader
  * (get, find, count, prune) before it reads, so a reader sees every batch recorded before it asked.
  *
- * <p>The indexed layout: a string per task ({@code rec:ID}, {@link #encode}), sorted sets of ids scored by
+ * <p>The indexed layout: a string per task ({@code rec:ID}, {@link TaskRecordText#encode}), sorted sets of ids scored by
  * {@code updated} in epoch microseconds ({@code all}, and {@code name:N}, {@code state:S}, {@code worker:W} per
  * criterion) and a lexical set of ids ({@code ids}) for id prefixes. Records are merged here
  * ({@link TaskRecord#merge}) and written by one script per hundred ({@code history_record.lua}), each only if
@@ -49,7 +49,7 @@ final class RedisTaskHistory implements TaskHistory {
     private static final int FOLD_TAKE = 4;
     /** A folder's lease, renewed every step (a step of 4 batches takes well under a second). */
     private static final long FOLD_LEASE_MS = 10_000;
-    /** How long a reader waits for another's fold before it folds what is left itself. */
+    /** How long a reader waits for another's fold before it takes the lease over. */
     static final long FOLD_WAIT_MS = 2_000;
 
     private final RedisConnection redis;
@@ -61,8 +61,8 @@ final class RedisTaskHistory implements TaskHistory {
     }
 
     /**
-     * Appends the batch to the log as one element (its records {@linkplain #encode encoded}, each after its id,
-     * both length-prefixed): one {@code RPUSH}, no index touched, so recording costs Redis about a microsecond
+     * Appends the batch to the log as one element ({@link TaskRecordText#element}: each record's id, score and
+     * encoded value): one {@code RPUSH}, no index touched, so recording costs Redis about a microsecond
      * a batch. Once the log holds {@value LogFolder#FOLD_AT} batches, a background thread indexes them ({@link #fold}).
      */
     @Override
@@ -85,8 +85,8 @@ final class RedisTaskHistory implements TaskHistory {
      * merges them into the stored records ({@link #index}), and trims them in the next step, until the log is
      * empty. One folder at a time (any process's); with {@code wait} (a reader, which must see everything
      * recorded before it asked) it waits up to {@value #FOLD_WAIT_MS} ms for another folder to finish, then takes
-     * the lease over and folds from the head itself; without, it leaves the log to the other. A folder that dies mid-step leaves its batches
-     * in the log; the next folder, once the lease ran out, indexes them again, which the merge makes harmless.
+     * the lease over and folds from the head itself; without, it leaves the log to the other. A folder that dies
+     * mid-step leaves its batches in the log; the next folder indexes them again, which the merge makes harmless.
      */
     void fold(boolean wait) {
         String owner = UUID.randomUUID().toString();
